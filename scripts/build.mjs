@@ -1,11 +1,12 @@
 // One esbuild build: dist/spark.mjs is the entry; commands live in lazily loaded chunks
 // so `spark --version` and `--help` never parse the Kubernetes client or the pg driver.
 import { build } from 'esbuild';
-import { rm, readFile } from 'node:fs/promises';
+import { rm, readFile, writeFile } from 'node:fs/promises';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
+const result = await build({
+  metafile: true,
   entryPoints: { spark: 'src/cli/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
@@ -26,3 +27,5 @@ await build({
   },
   logLevel: 'warning',
 });
+// Kept for the test that proves --version/--help load neither the Kubernetes client nor pg.
+await writeFile(new URL('../dist/meta.json', import.meta.url), JSON.stringify(result.metafile));

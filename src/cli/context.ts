@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config, type ConfigValues } from '../config/index.js';
+import type { Config, ConfigValues } from '../config/index.js';
 import { Ui } from './ui.js';
 
 export interface GlobalOptions {
@@ -30,8 +30,9 @@ export function contextFor(command: Command): Context {
   return {
     ui,
     globals,
-    config: (flags = {}) =>
-      loadConfig({
+    // Loaded lazily: the schema library is not on the start-up path.
+    config: async (flags = {}) =>
+      (await import('../config/index.js')).loadConfig({
         flags: { SPARK_NAMESPACE: globals.namespace, SPARK_CONTEXT: globals.context, ...flags },
         env,
         clusterSecret: async (partial) => {

@@ -103,3 +103,31 @@ export interface Runtime {
   shell(name: string, command: string[]): Promise<ShellInvocation>;
   checks(): Promise<CheckResult[]>;
 }
+
+/** A spark's database as the provisioner sees it (found by its spark tag, not by name alone). */
+export interface SparkDatabase {
+  name: string;
+  owner: string;
+  sizeBytes?: number;
+  createdAt?: string;
+  connections?: number;
+}
+
+export interface CreatedDatabase {
+  databaseName: string;
+  /** Carries a password: never print it (the redaction step masks it anyway). */
+  databaseUrl: string;
+  /** The spark's own login role in isolation mode. */
+  role?: string;
+}
+
+/** The Database port: the spark role's view of the shared PostgreSQL server. */
+export interface DatabaseProvisioner {
+  create(name: string, options: { createdAt: string }): Promise<CreatedDatabase>;
+  /** Drops the database even while sessions are connected; absent is success. */
+  drop(name: string): Promise<'dropped' | 'absent'>;
+  list(): Promise<SparkDatabase[]>;
+  get(name: string): Promise<SparkDatabase | undefined>;
+  checks(): Promise<CheckResult[]>;
+  close(): Promise<void>;
+}

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { contextFor } from '../context.js';
-import { describeConfig, describeSource } from '../../config/index.js';
 import { renderTable } from '../ui.js';
 
 export function register(program: Command): void {
@@ -9,6 +8,7 @@ export function register(program: Command): void {
     .description('show the effective configuration, where each value came from (secrets masked)')
     .action(async (_options, command: Command) => {
       const { ui, config } = contextFor(command);
+      const { describeConfig, describeSource } = await import('../../config/index.js');
       const effective = await config();
       const entries = describeConfig(effective);
       const table = await renderTable(

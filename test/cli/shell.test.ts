@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runSpark } from '../support/cli.js';
+
+test('--version prints the package version and exits 0', async () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const result = await runSpark(['--version']);
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout.trim(), pkg.version);
+});
+
+test('--help lists the commands and exits 0', async () => {
+  const result = await runSpark(['--help']);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /config/);
+  assert.match(result.stdout, /--json/);
+});
+
+test('an unknown command is a usage error (exit 2) with a suggestion', async () => {
+  const result = await runSpark(['confgi']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Did you mean config\?/);
+});
+
+test('an unknown flag is a usage error (exit 2)', async () => {
+  const result = await runSpark(['config', '--frobnicate']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /unknown option '--frobnicate'/);
+});
+
+test('the start-up path loads neither the Kubernetes client nor the PostgreSQL driver', () => {
+  // Walk the bundle's static imports from the entry: heavy packages may only sit behind import().
+  const meta = JSON.parse(readFileSync(fileURLToPath(new URL('../../dist/meta.json', import.meta.url)), 'utf8')) as {
+    outputs: Record<string, { imports: Array<{ path: string; kind: string }>; inputs: Record<string, unknown> }>;
+  };
+  const seen = new Set<string>();
+  const queue = ['dist/spark.mjs'];
+  const inputs: string[] = [];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const output = meta.outputs[file];
+    assert.ok(output, `missing output ${file}`);
+    inputs.push(...Object.keys(output.inputs));
+    for (const imp of output.imports) if (imp.kind === 'import-statement' && imp.path.startsWith('dist/')) queue.push(imp.path);
+  }
+  assert.ok(inputs.some((i) => i.includes('src/cli/main.ts')), 'the entry is main.ts');
+  const heavy = inputs.filter((i) => /node_modules\/(@kubernetes|pg|pg-[a-z]+|ora|zod)\//.test(i));
+  assert.deepEqual(heavy, []);
+});
