@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { SparkError } from '../errors.js';
 import { guardStream, redact } from '../redact.js';
 import { register as registerConfig } from './commands/config.js';
+import { register as registerCreate } from './commands/create.js';
+import { register as registerLifecycle } from './commands/lifecycle.js';
 
 declare const SPARK_VERSION: string;
 const version = typeof SPARK_VERSION === 'string' ? SPARK_VERSION : '0.0.0-dev';
@@ -30,6 +32,8 @@ function buildProgram(): Command {
     .showHelpAfterError('(run "spark --help" for usage)')
     .enablePositionalOptions(false)
     .exitOverride();
+  registerCreate(program);
+  registerLifecycle(program);
   registerConfig(program);
   for (const command of program.commands) command.exitOverride().showSuggestionAfterError(true);
   return program;

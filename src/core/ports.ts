@@ -90,7 +90,13 @@ export interface WaitOptions {
 
 export interface Runtime {
   readonly kind: RuntimeKind;
-  /** Make (or converge) every object of the spark. Idempotent. */
+  /**
+   * Atomically take the name by making the spark's root object (the ConfigMap; the workspace
+   * directory locally). Throws a SparkError with code NAME_TAKEN if it exists: of two concurrent
+   * creates of one name exactly one gets past this point.
+   */
+  claim(spec: SparkSpec): Promise<void>;
+  /** Make (or converge) every other object of the spark. Idempotent. */
   create(spec: SparkSpec, options?: { onProgress?: OnProgress; signal?: AbortSignal }): Promise<void>;
   /** Resolve when the spark is reachable; reject with a SparkError on a fatal reason or the deadline. */
   waitReady(name: string, options: WaitOptions): Promise<RuntimeSpark>;
@@ -123,7 +129,13 @@ export interface CreatedDatabase {
 
 /** The Database port: the spark role's view of the shared PostgreSQL server. */
 export interface DatabaseProvisioner {
-  create(name: string, options: { createdAt: string }): Promise<CreatedDatabase>;
+  /**
+   * What `create` will make, known before it runs (the URL, and in isolation mode the role and
+   * its generated password), so the runtime objects can be made at the same time as the database.
+   */
+  plan(name: string, options: { createdAt: string }): Promise<CreatedDatabase>;
+  /** Throws a SparkError with code NAME_TAKEN if a database of that name exists. */
+  create(plan: CreatedDatabase, options: { createdAt: string }): Promise<void>;
   /** Drops the database even while sessions are connected; absent is success. */
   drop(name: string): Promise<'dropped' | 'absent'>;
   list(): Promise<SparkDatabase[]>;

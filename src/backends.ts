@@ -1,0 +1,85 @@
+/**
+ * The composition root: which adapters make a Backend of each kind. Adapters are imported lazily,
+ * so a command only pays for the client libraries it uses.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { Config } from './config/index.js';
+import type { Backend } from './core/backend.js';
+import type { CheckResult, RuntimeKind } from './core/ports.js';
+import { SparkError } from './errors.js';
+
+const openers = {
+  kubernetes: async (config: Config): Promise<Backend> => {
+    const { openKubernetesBackend } = await import('./runtimes/kubernetes/backend.js');
+    return openKubernetesBackend(config);
+  },
+  local: async (config: Config): Promise<Backend> => {
+    const { openLocalBackend } = await import('./runtimes/local/index.js');
+    return openLocalBackend(config);
+  },
+} satisfies Record<RuntimeKind, (config: Config) => Promise<Backend>>;
+
+export function openBackend(kind: RuntimeKind, config: Config): Promise<Backend> {
+  return openers[kind](config);
+}
+
+/** A kubeconfig file or in-cluster credentials exist (checked without loading the Kubernetes client). */
+export function hasClusterConfig(config: Config, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return true;
+  const paths = config.get('KUBECONFIG')?.split(delimiter).filter(Boolean) ?? [join(env.HOME || homedir(), '.kube', 'config')];
+  return paths.some((p) => existsSync(p));
+}
+
+/** The runtime this command uses; never a silent switch from Kubernetes to local. */
+export async function requireRuntime(config: Config): Promise<RuntimeKind> {
+  const kind = config.get('SPARK_RUNTIME') as RuntimeKind;
+  if (kind === 'kubernetes' && !hasClusterConfig(config)) {
+    throw new SparkError('No Kubernetes cluster is configured: no kubeconfig was found and spark is not running inside a cluster.', {
+      hint: 'To try spark on this machine instead, run: spark create --runtime local   (or export SPARK_RUNTIME=local)\nTo use a cluster, set KUBECONFIG or pass --context.',
+      code: 'NO_CLUSTER',
+    });
+  }
+  return kind;
+}
+
+/** Backends that may hold sparks, for list and doctor: the cluster if configured, local if used. */
+export async function knownBackendKinds(config: Config): Promise<RuntimeKind[]> {
+  const kinds: RuntimeKind[] = [];
+  if (hasClusterConfig(config)) kinds.push('kubernetes');
+  const { hasLocalSparks } = await import('./runtimes/local/index.js');
+  if (config.get('SPARK_RUNTIME') === 'local' || (await hasLocalSparks(config))) kinds.push('local');
+  return kinds;
+}
+
+/** The checks of configuration itself, before any server is asked. */
+export async function configChecks(config: Config, kind: RuntimeKind): Promise<CheckResult[]> {
+  const checks: CheckResult[] = [{ id: 'config', title: 'Configuration is valid', status: 'ok', detail: `runtime ${kind}; config file ${config.file}` }];
+  if (kind === 'kubernetes') {
+    checks.push(
+      config.get('POSTGRES_PASSWORD')
+        ? { id: 'config-password', title: 'POSTGRES_PASSWORD is set', status: 'ok', detail: `from ${config.sources.POSTGRES_PASSWORD}` }
+        : { id: 'config-password', title: 'POSTGRES_PASSWORD is set', status: 'fail', blocking: true, fix: 'Set it: source deploy/load-env.sh, export POSTGRES_PASSWORD=..., or put it in the spark-cli-config Secret (spark admin setup-db writes it).' },
+    );
+    const keyPath = config.get('SSH_PUBLIC_KEY_PATH')!;
+    checks.push(
+      existsSync(keyPath)
+        ? { id: 'ssh-key', title: 'SSH public key exists', status: 'ok', detail: keyPath }
+        : { id: 'ssh-key', title: 'SSH public key exists', status: 'fail', blocking: true, detail: `${keyPath} not found`, fix: 'ssh-keygen -t ed25519   (or set SSH_PUBLIC_KEY_PATH)' },
+    );
+  }
+  checks.push(
+    config.get('ANTHROPIC_API_KEY')
+      ? { id: 'anthropic-key', title: 'ANTHROPIC_API_KEY is set', status: 'ok' }
+      : { id: 'anthropic-key', title: 'ANTHROPIC_API_KEY is set', status: 'warn', blocking: false, detail: 'Claude Code in sparks will ask you to log in', fix: 'export ANTHROPIC_API_KEY=sk-ant-... (or add it to the spark-cli-config Secret)' },
+  );
+  return checks;
+}
+
+/** Which backend holds the spark called `name`: local if it has a workspace, else the cluster. */
+export async function locateSpark(name: string, config: Config): Promise<RuntimeKind> {
+  const { hasLocalSpark } = await import('./runtimes/local/index.js');
+  if (await hasLocalSpark(config, name)) return 'local';
+  return requireRuntime(config);
+}

@@ -1,0 +1,50 @@
+import { listSparks, type SparkRow } from '../../core/list.js';
+import { knownBackendKinds, openBackend } from '../../backends.js';
+import type { Backend } from '../../core/backend.js';
+import type { Context } from '../context.js';
+import { renderTable } from '../ui.js';
+import { age, bytes } from './format.js';
+
+export async function listCommand(ctx: Context): Promise<void> {
+  const { ui } = ctx;
+  const config = await ctx.config();
+  const kinds = await knownBackendKinds(config);
+  const backends: Backend[] = [];
+  const unavailable: Array<{ runtime: string; part: string; reason: string }> = [];
+  await Promise.all(
+    kinds.map(async (kind) => {
+      try {
+        backends.push(await openBackend(kind, config));
+      } catch (error) {
+        unavailable.push({ runtime: kind, part: 'runtime', reason: (error as Error).message });
+      }
+    }),
+  );
+  try {
+    const listing = await listSparks(backends);
+    listing.unavailable.push(...(unavailable as typeof listing.unavailable));
+    const showRuntime = new Set(listing.sparks.map((s) => s.runtime)).size > 1;
+    const rendered = await renderTable(
+      [...['NAME'], ...(showRuntime ? ['RUNTIME'] : []), 'STATUS', 'AGE', 'DATABASE', 'SSH', 'REPO'],
+      listing.sparks.map((s) => [s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), database(s, listing.unavailable.length > 0), s.ssh ?? '', s.repo ?? '']),
+    );
+    ui.result(listing, () => {
+      const notes = listing.unavailable.map((u) => ui.yellow(`${u.runtime} ${u.part} unavailable: ${u.reason}`));
+      if (kinds.length === 0) notes.push(ui.dim('No cluster configured and no local sparks. Try: spark create --runtime local'));
+      const body = listing.sparks.length ? rendered : ui.dim('No sparks.');
+      return [body, ...notes].join('\n');
+    });
+  } finally {
+    await Promise.all(backends.map((b) => b.close()));
+  }
+}
+
+function state(row: SparkRow): string {
+  const text = row.reason && row.state !== 'Running' ? `${row.state} (${row.reason})` : row.state;
+  return row.legacy ? `${text} [go-cli]` : text;
+}
+
+function database(row: SparkRow, someUnavailable: boolean): string {
+  if (!row.database) return someUnavailable ? '?' : '-';
+  return row.database.sizeBytes === null ? row.database.name : `${row.database.name} (${bytes(row.database.sizeBytes)})`;
+}

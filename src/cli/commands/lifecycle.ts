@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { contextFor } from '../context.js';
+
+/** list, status, shell, delete, doctor: each parses here and runs in a lazily loaded action. */
+export function register(program: Command): void {
+  program
+    .command('list')
+    .alias('ls')
+    .description('list sparks, newest first (Go-CLI sparks included)')
+    .action(async (_options, command: Command) => {
+      const { listCommand } = await import('../actions/list.js');
+      await listCommand(contextFor(command));
+    });
+
+  program
+    .command('status')
+    .description('show one spark: its objects, pod, recent events, database and how to connect')
+    .argument('<name>', 'spark name')
+    .action(async (name: string, _options, command: Command) => {
+      const { statusCommand } = await import('../actions/status.js');
+      await statusCommand(contextFor(command), name);
+    });
+
+  program
+    .command('shell')
+    .description('open a shell in a running spark, or run one command and exit with its code')
+    .argument('<name>', 'spark name')
+    .argument('[command...]', 'command to run instead of an interactive shell (after --)')
+    .passThroughOptions()
+    .action(async (name: string, commandArgs: string[], _options, command: Command) => {
+      const { shellCommand } = await import('../actions/shell.js');
+      await shellCommand(contextFor(command), name, commandArgs);
+    });
+
+  program
+    .command('delete')
+    .alias('rm')
+    .description('delete sparks: their objects or workspace and, unless --keep-db, their databases')
+    .argument('<names...>', 'spark names')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--keep-db', 'keep the database')
+    .action(async (names: string[], options: { yes?: boolean; keepDb?: boolean }, command: Command) => {
+      const { deleteCommand } = await import('../actions/delete.js');
+      await deleteCommand(contextFor(command), names, { yes: Boolean(options.yes), keepDatabase: Boolean(options.keepDb) });
+    });
+
+  program
+    .command('doctor')
+    .description('check configuration, database, cluster and every spark; print the fix for each problem')
+    .action(async (_options, command: Command) => {
+      const { doctorCommand } = await import('../actions/doctor.js');
+      await doctorCommand(contextFor(command));
+    });
+
+  const local = program.command('local').description('the embedded PostgreSQL server of local sparks');
+  local
+    .command('status')
+    .description('show whether the embedded server is running, where, and its data directory')
+    .action(async (_options, command: Command) => {
+      const { localStatusCommand } = await import('../actions/local.js');
+      await localStatusCommand(contextFor(command));
+    });
+  local
+    .command('stop')
+    .description('stop the embedded server (it starts again on demand)')
+    .action(async (_options, command: Command) => {
+      const { localStopCommand } = await import('../actions/local.js');
+      await localStopCommand(contextFor(command));
+    });
+}

@@ -1,0 +1,52 @@
+import type { Backend } from './backend.js';
+import type { CheckResult, RuntimeKind } from './ports.js';
+import { listSparks } from './list.js';
+
+export interface CheckReport {
+  checks: CheckResult[];
+  ok: boolean;
+}
+
+function report(checks: CheckResult[]): CheckReport {
+  return { checks, ok: !checks.some((c) => c.status === 'fail' && c.blocking !== false) };
+}
+
+/**
+ * `spark create --test`, the seed's "test new configuration": everything a real create needs,
+ * checked without leaving anything behind. Configuration checks come from the caller.
+ */
+export async function testConfiguration(backend: Backend, configChecks: CheckResult[]): Promise<CheckReport> {
+  const [database, runtime] = await Promise.all([backend.databases.checks(), backend.runtime.checks()]);
+  return report([...configChecks, ...database, ...runtime]);
+}
+
+/** `spark doctor`: the same checks plus the estate — incomplete, misowned, legacy sparks and leftovers. */
+export async function doctor(backend: Backend, configChecks: CheckResult[], sparkRole: string): Promise<CheckReport> {
+  const base = await testConfiguration(backend, configChecks);
+  const { sparks, unavailable } = await listSparks([backend]);
+  const estate: CheckResult[] = [];
+  for (const u of unavailable) estate.push({ id: `estate-${u.part}`, title: `List sparks (${u.part})`, status: 'warn', detail: u.reason });
+  for (const spark of sparks) {
+    if (spark.state === 'Incomplete') {
+      estate.push({ id: `incomplete-${spark.name}`, title: `Spark ${spark.name} is incomplete`, status: 'warn', detail: spark.reason ?? undefined, fix: `spark delete ${spark.name} --yes`, blocking: false });
+    }
+    if (spark.database && spark.database.owner !== sparkRole && !spark.database.owner.startsWith(`${sparkRole}_`)) {
+      estate.push({
+        id: `owner-${spark.name}`,
+        title: `Database ${spark.name} is owned by ${spark.database.owner}, not ${sparkRole}`,
+        status: 'warn',
+        detail: 'made while the CLI ran as another role (the seed\'s "Migration from Postgres User")',
+        fix: `as a superuser: ALTER DATABASE "${spark.name.replace(/"/g, '""')}" OWNER TO "${sparkRole.replace(/"/g, '""')}";`,
+        blocking: false,
+      });
+    }
+    if (spark.legacy) {
+      estate.push({ id: `legacy-${spark.name}`, title: `Spark ${spark.name} was made by the Go CLI`, status: 'ok', detail: 'listed, shown, shelled into and deleted like the others', blocking: false });
+    }
+  }
+  return report([...base.checks, ...estate]);
+}
+
+export function describeKind(kind: RuntimeKind): string {
+  return kind === 'local' ? 'this machine' : 'the Kubernetes cluster';
+}

@@ -1,0 +1,67 @@
+import type { Backend } from './backend.js';
+import type { RuntimeKind, RuntimeSpark, SparkDatabase, SparkState } from './ports.js';
+
+export interface SparkRow {
+  name: string;
+  runtime: RuntimeKind;
+  state: SparkState;
+  reason: string | null;
+  createdAt: string | null;
+  repo: string | null;
+  ssh: string | null;
+  host: string | null;
+  legacy: boolean;
+  database: { name: string; owner: string; sizeBytes: number | null; connections: number | null } | null;
+}
+
+export interface Listing {
+  sparks: SparkRow[];
+  /** Parts that could not be asked, e.g. "database: connection refused"; the rest is still listed. */
+  unavailable: Array<{ runtime: RuntimeKind; part: 'runtime' | 'database'; reason: string }>;
+}
+
+/** Join what the runtime knows with what the database server knows; either may be unreachable. */
+export async function listSparks(backends: Backend[]): Promise<Listing> {
+  const listing: Listing = { sparks: [], unavailable: [] };
+  await Promise.all(
+    backends.map(async (backend) => {
+      const [objects, databases] = await Promise.allSettled([backend.runtime.list(), backend.databases.list()]);
+      if (objects.status === 'rejected') listing.unavailable.push({ runtime: backend.kind, part: 'runtime', reason: (objects.reason as Error).message });
+      if (databases.status === 'rejected') listing.unavailable.push({ runtime: backend.kind, part: 'database', reason: (databases.reason as Error).message });
+      const sparks = objects.status === 'fulfilled' ? objects.value : [];
+      const dbs = databases.status === 'fulfilled' ? databases.value : undefined;
+      listing.sparks.push(...joinSparks(backend.kind, sparks, dbs));
+    }),
+  );
+  listing.sparks.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.name.localeCompare(b.name));
+  return listing;
+}
+
+export function joinSparks(kind: RuntimeKind, sparks: RuntimeSpark[], databases: SparkDatabase[] | undefined): SparkRow[] {
+  const byName = new Map((databases ?? []).map((d) => [d.name, d]));
+  const rows: SparkRow[] = sparks.map((spark) => {
+    const db = byName.get(spark.name);
+    byName.delete(spark.name);
+    return toRow(kind, spark, db);
+  });
+  // A database whose spark objects are gone: an interrupted create or delete.
+  for (const db of byName.values()) {
+    rows.push(toRow(kind, { name: db.name, runtime: kind, state: 'Incomplete', reason: 'database without spark objects', createdAt: db.createdAt }, db));
+  }
+  return rows;
+}
+
+function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase | undefined): SparkRow {
+  return {
+    name: spark.name,
+    runtime: kind,
+    state: spark.state,
+    reason: spark.reason ?? null,
+    createdAt: spark.createdAt ?? db?.createdAt ?? null,
+    repo: spark.repo ?? null,
+    ssh: spark.ssh ?? null,
+    host: spark.host ?? null,
+    legacy: Boolean(spark.legacy),
+    database: db ? { name: db.name, owner: db.owner, sizeBytes: db.sizeBytes ?? null, connections: db.connections ?? null } : null,
+  };
+}
