@@ -30,7 +30,6 @@ function buildProgram(): Command {
     .option('--context <context>', 'kube context to use (SPARK_CONTEXT)')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run "spark --help" for usage)')
-    .enablePositionalOptions(false)
     .exitOverride();
   registerCreate(program);
   registerLifecycle(program);
@@ -45,8 +44,8 @@ function wantsJson(argv: string[]): boolean {
 
 /** The one place that turns an outcome into output and an exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = buildProgram();
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

@@ -26,7 +26,6 @@ export function register(program: Command): void {
     .description('open a shell in a running spark, or run one command and exit with its code')
     .argument('<name>', 'spark name')
     .argument('[command...]', 'command to run instead of an interactive shell (after --)')
-    .passThroughOptions()
     .action(async (name: string, commandArgs: string[], _options, command: Command) => {
       const { shellCommand } = await import('../actions/shell.js');
       await shellCommand(contextFor(command), name, commandArgs);
