@@ -46,6 +46,7 @@ export const KEYS = {
   SPARK_CPU_LIMIT: { description: 'CPU limit', default: () => '2', schema: quantity },
   SPARK_MEMORY_REQUEST: { description: 'memory request', default: () => '512Mi', schema: quantity },
   SPARK_MEMORY_LIMIT: { description: 'memory limit', default: () => '4Gi', schema: quantity },
+  SPARK_TOOLS_PVC: { description: 'shared tools volume mounted read-only in sparks (see deploy/tools-pvc.yaml)' },
   SPARK_TAILSCALE_TAGS: { description: 'tailscale.com/tags for the SSH Service' },
   SPARK_TAILSCALE_PROXY_CLASS: { description: 'tailscale.com/proxy-class for the SSH Service' },
 } satisfies Record<string, KeySpec>;
