@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SparkError } from '../errors.js';
 import { guardStream, redact } from '../redact.js';
+import { register as registerAdmin } from './commands/admin.js';
 import { register as registerConfig } from './commands/config.js';
 import { register as registerCreate } from './commands/create.js';
 import { register as registerLifecycle } from './commands/lifecycle.js';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   registerCreate(program);
   registerLifecycle(program);
   registerConfig(program);
+  registerAdmin(program);
   for (const command of program.commands) command.exitOverride().showSuggestionAfterError(true);
   return program;
 }

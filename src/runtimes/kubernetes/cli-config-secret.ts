@@ -1,9 +1,188 @@
-import type { ConfigValues } from '../../config/index.js';
+/**
+ * The `spark-cli-config` Secret in the spark namespace as a configuration source (PRODUCT.md:
+ * flags > environment > config file > this Secret > defaults), read directly so that
+ * `source load-env.sh` is optional; and the writes `spark admin` makes to it and to sparks' Secrets.
+ *
+ * This module is itself loaded lazily; it loads the Kubernetes client only once a kubeconfig is
+ * known to exist, so `spark config` on a machine without a cluster stays instant.
+ */
+import { CONFIG_KEYS, SECRET_KEYS, type ConfigKey, type ConfigValues } from '../../config/index.js';
+import { SparkError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
+import type { KubeClient } from './client.js';
+import { hasClusterConfig, type ClusterSettings } from './cluster-config.js';
+import { ALL_SPARKS_SELECTOR, CLI_CONFIG_SECRET, deploymentName, secretName, sparkNameOf } from './labels.js';
+
+/** Reading the Secret must never make a command wait: an unreachable cluster costs at most this. */
+export const CLI_CONFIG_READ_TIMEOUT_MS = 2_500;
+
+/** Settings that choose the cluster cannot come from a Secret inside that cluster. */
+const NOT_FROM_SECRET = new Set<ConfigKey>(['KUBECONFIG', 'SPARK_CONTEXT', 'SPARK_NAMESPACE']);
+
+/** The annotation `kubectl rollout restart` uses on the pod template, spark's own variant. */
+export const RESTARTED_AT_ANNOTATION = 'spark.dev/restartedAt';
+
+function settingsOf(values: ConfigValues): ClusterSettings {
+  return { KUBECONFIG: values.KUBECONFIG, SPARK_CONTEXT: values.SPARK_CONTEXT, SPARK_NAMESPACE: values.SPARK_NAMESPACE || 'spark' };
+}
+
+async function connect(settings: ClusterSettings, timeoutMs?: number): Promise<KubeClient> {
+  const { openKubeClient } = await import('./client.js');
+  return openKubeClient(settings, { timeoutMs });
+}
+
+/** Decode a Secret's data: only known configuration keys, as text. */
+export function decodeCliConfig(data: Record<string, string> | undefined): ConfigValues {
+  const values: ConfigValues = {};
+  for (const [key, encoded] of Object.entries(data ?? {})) {
+    if (!(CONFIG_KEYS as string[]).includes(key) || NOT_FROM_SECRET.has(key as ConfigKey)) continue;
+    const value = Buffer.from(encoded, 'base64').toString('utf8').replace(/\r?\n$/, '');
+    if (value === '') continue;
+    values[key as ConfigKey] = value;
+  }
+  return values;
+}
 
 /**
- * The `spark-cli-config` Secret as a configuration source (the seam the Kubernetes runtime fills in).
- * Returns undefined when no cluster is reachable, so configuration never fails because of it.
+ * The known configuration keys of the `spark-cli-config` Secret, or undefined when there is no
+ * kubeconfig, the cluster is unreachable or slow, or the Secret is missing or unreadable: configuration
+ * never fails because of this source. Values that are secrets are registered for redaction.
  */
-export async function readCliConfigSecret(_partial: ConfigValues): Promise<ConfigValues | undefined> {
-  return undefined;
+export async function readCliConfigSecret(partial: ConfigValues, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ConfigValues | undefined> {
+  const timeoutMs = options.timeoutMs ?? CLI_CONFIG_READ_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  // The request has its own deadline; this one also bounds credential plugins (exec auth) that hang.
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs + 500);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([readSecret(partial, timeoutMs, options.env ?? process.env), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
+
+async function readSecret(partial: ConfigValues, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<ConfigValues | undefined> {
+  const settings = settingsOf(partial);
+  try {
+    // Decided before the heavy client is loaded: no kubeconfig, no cost.
+    if (!hasClusterConfig(settings, env)) return undefined;
+    const { openKubeClient } = await import('./client.js');
+    const client = openKubeClient(settings, { env, timeoutMs });
+    const secret = await client.find({ verb: 'get', resource: 'secrets', name: CLI_CONFIG_SECRET }, (o) => client.core.readNamespacedSecret({ name: CLI_CONFIG_SECRET, namespace: client.namespace }, o));
+    if (!secret) return undefined;
+    const values = decodeCliConfig(secret.data);
+    // Secrets are masked from the moment they are known (loadConfig registers them again).
+    for (const key of SECRET_KEYS) registerSecret(values[key]);
+    return values;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Write these keys into the `spark-cli-config` Secret (a merge patch: other keys are kept), creating
+ * the Secret when it does not exist. Used by `spark admin setup-db` and `rotate-password`.
+ */
+export async function writeCliConfigSecretValues(cluster: ClusterSettings, values: ConfigValues): Promise<void> {
+  const client = await connect(settingsOf(cluster));
+  const data: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    data[key] = Buffer.from(value, 'utf8').toString('base64');
+  }
+  if (Object.keys(data).length === 0) return;
+  const namespace = client.namespace;
+  const patch = () =>
+    client.find(
+      { verb: 'patch', resource: 'secrets', name: CLI_CONFIG_SECRET },
+      (o) => client.core.patchNamespacedSecret({ name: CLI_CONFIG_SECRET, namespace, body: { data } }, o),
+      { contentType: 'application/merge-patch+json' },
+    );
+  if (await patch()) return;
+  try {
+    await client.call({ verb: 'create', resource: 'secrets', name: CLI_CONFIG_SECRET }, (o) =>
+      client.core.createNamespacedSecret({ namespace, body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: CLI_CONFIG_SECRET, namespace }, type: 'Opaque', data } }, o),
+    );
+  } catch (error) {
+    // Made by someone else in between: patch that one.
+    if (error instanceof SparkError && error.code === 'KUBE_ALREADY_EXISTS' && (await patch())) return;
+    throw error;
+  }
+}
+
+export interface RewriteOptions {
+  /** List what would change, change nothing (to ask the user first). */
+  dryRun?: boolean;
+}
+
+export interface RewriteResult {
+  /** Sparks whose DATABASE_URL was (or, in a dry run, would be) rewritten and whose pod was restarted. */
+  changed: string[];
+  /** Sparks whose Secret could not be rewritten or whose pod could not be restarted, with why. */
+  failed: Array<{ name: string; error: string }>;
+}
+
+/**
+ * Shared-role rotation: every spark Secret whose DATABASE_URL `matches` (e.g. the spark role with
+ * the old password) gets the new password, and its pod is restarted (the Deployment's pod template
+ * annotation, like `kubectl rollout restart`) so the new environment takes effect. One LIST of
+ * Secrets finds them all; Go-CLI sparks' Secrets are found by their `app=spark` label as well.
+ */
+export async function rewriteSparkDatabaseUrls(
+  cluster: ClusterSettings,
+  matches: (databaseUrl: URL) => boolean,
+  newPassword: string,
+  options: RewriteOptions = {},
+): Promise<RewriteResult> {
+  registerSecret(newPassword);
+  const client = await connect(settingsOf(cluster));
+  const namespace = client.namespace;
+  const secrets = await client.call({ verb: 'list', resource: 'secrets' }, (o) => client.core.listNamespacedSecret({ namespace, labelSelector: ALL_SPARKS_SELECTOR }, o));
+  const result: RewriteResult = { changed: [], failed: [] };
+  for (const secret of secrets.items) {
+    const name = sparkNameOf(secret.metadata?.labels);
+    if (!name || secret.metadata?.name !== secretName(name)) continue;
+    const encoded = secret.data?.DATABASE_URL;
+    if (!encoded) continue;
+    let url: URL;
+    try {
+      url = new URL(Buffer.from(encoded, 'base64').toString('utf8'));
+    } catch {
+      continue;
+    }
+    registerSecret(decodeURIComponent(url.password));
+    if (!matches(url)) continue;
+    if (options.dryRun) {
+      result.changed.push(name);
+      continue;
+    }
+    url.password = encodeURIComponent(newPassword);
+    try {
+      await client.call({ verb: 'patch', resource: 'secrets', name: secretName(name) }, (o) =>
+        client.core.patchNamespacedSecret(
+          { name: secretName(name), namespace, body: { data: { DATABASE_URL: Buffer.from(url.toString(), 'utf8').toString('base64') } } },
+          o,
+        ),
+        { contentType: 'application/merge-patch+json' },
+      );
+      await restartSpark(client, name);
+      result.changed.push(name);
+    } catch (error) {
+      result.failed.push({ name, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return result;
+}
+
+/** `kubectl rollout restart`: a new pod template annotation makes the Deployment replace its pod. */
+export async function restartSpark(client: KubeClient, name: string, now: Date = new Date()): Promise<void> {
+  const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: now.toISOString() } } } } };
+  await client.find(
+    { verb: 'patch', resource: 'deployments', group: 'apps', name: deploymentName(name) },
+    (o) => client.apps.patchNamespacedDeployment({ name: deploymentName(name), namespace: client.namespace, body }, o),
+    { contentType: 'application/merge-patch+json' },
+  );
+}
+

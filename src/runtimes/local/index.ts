@@ -1,22 +1,46 @@
-// PLACEHOLDER written by the lead so the tree typechecks: the local-runtime engineer replaces this
-// file, keeping these exports (the CLI imports them): openLocalBackend, hasLocalSparks,
-// hasLocalSpark(config, name), embeddedStatus(dataDir), stopEmbedded(dataDir) → boolean.
+/**
+ * The local runtime: sparks on this machine, their databases on an embedded PostgreSQL server
+ * that spark manages itself. What the CLI imports (lazily) lives here.
+ */
+import { existsSync, readdirSync } from 'node:fs';
 import type { Config } from '../../config/index.js';
 import type { Backend } from '../../core/backend.js';
-import { SparkError } from '../../errors.js';
+import type { Isolation } from '../../core/ports.js';
+import { nameProblem } from '../../names/index.js';
+import { LocalDatabases } from './databases.js';
+import { EmbeddedServer } from './embedded.js';
+import { layoutOf, workspaceOf } from './layout.js';
+import { LocalRuntime } from './runtime.js';
 
-export async function openLocalBackend(_config: Config): Promise<Backend> {
-  throw new SparkError('The local runtime is not ready yet.');
+export { embeddedStatus, stopEmbedded, EmbeddedServer, type EmbeddedStatus, type EmbeddedConnection } from './embedded.js';
+export { LocalRuntime } from './runtime.js';
+export { LocalDatabases } from './databases.js';
+
+/**
+ * The local Backend. Starts the embedded server (initialising it and the spark role on first use)
+ * before returning, so the command's own work is fast; a failure to start is remembered and
+ * reported by the first operation that needs the server (and by doctor's checks), so
+ * `spark doctor` still runs.
+ */
+export async function openLocalBackend(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Backend> {
+  const isolation = (config.get('SPARK_DB_ISOLATION') ?? 'shared') as Isolation;
+  const server = new EmbeddedServer(config.require('SPARK_DATA_DIR'), { isolation });
+  await server.ensure().catch(() => {});
+  const runtime = new LocalRuntime(server, env);
+  const databases = new LocalDatabases(server, { isolation, connectionLimit: Number(config.get('SPARK_DB_CONNECTION_LIMIT') ?? '20') });
+  return { kind: 'local', runtime, databases, close: () => databases.close() };
 }
-export async function hasLocalSparks(_config: Config): Promise<boolean> {
-  return false;
+
+/** Does the data directory hold any local spark? Cheap (one directory read); starts nothing. */
+export async function hasLocalSparks(config: Config): Promise<boolean> {
+  try {
+    return readdirSync(layoutOf(config.require('SPARK_DATA_DIR')).sparksDir).some((entry) => !nameProblem(entry));
+  } catch {
+    return false;
+  }
 }
-export async function hasLocalSpark(_config: Config, _name: string): Promise<boolean> {
-  return false;
-}
-export async function embeddedStatus(dataDir: string): Promise<{ initialised: boolean; running: boolean; port?: number; pid?: number; dataDir: string; version?: string }> {
-  return { initialised: false, running: false, dataDir };
-}
-export async function stopEmbedded(_dataDir: string): Promise<boolean> {
-  return false;
+
+/** Is `name` a local spark (has a workspace)? Starts nothing. */
+export async function hasLocalSpark(config: Config, name: string): Promise<boolean> {
+  return !nameProblem(name) && existsSync(workspaceOf(layoutOf(config.require('SPARK_DATA_DIR')), name).dir);
 }

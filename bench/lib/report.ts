@@ -1,0 +1,191 @@
+/** The run's figures as markdown (printed, and the README snippet) and as JSON (bench/results.json). */
+import type { Machine } from './machine.js';
+import type { Summary } from './stats.js';
+
+export type Verdict = 'ok' | 'over' | 'fail' | 'info' | 'unavailable';
+
+export interface TimingRow {
+  id: string;
+  what: string;
+  summary?: Summary;
+  reference?: { what: string; summary: Summary };
+  ratio?: number;
+  budget?: string;
+  verdict: Verdict;
+  note?: string;
+}
+
+export interface StepRow {
+  step: string;
+  medianMs: number;
+  /** In how many of the runs the step appeared. */
+  seen: number;
+}
+
+export interface MemoryRow {
+  command: string;
+  peakMiB?: number;
+  runs: number;
+  budget?: string;
+  verdict: Verdict;
+  note?: string;
+}
+
+export interface GrowthRow {
+  sparks: number;
+  databases: number;
+  spark?: Summary;
+  kubectl?: Summary;
+  sparkApiCalls?: number;
+  sparkApiCallsByKind?: Record<string, number>;
+  kubectlApiCalls?: number;
+  note?: string;
+}
+
+export interface ScaleRow {
+  what: string;
+  value: string;
+  verdict: Verdict;
+}
+
+export interface Results {
+  machine: Machine;
+  settings: Record<string, unknown>;
+  timings: TimingRow[];
+  breakdown: { runs: number; totalMedianMs: number; steps: StepRow[] } | { unavailable: string };
+  memory: MemoryRow[];
+  growth: GrowthRow[] | { unavailable: string };
+  scale: ScaleRow[];
+  notes: string[];
+}
+
+const MARK: Record<Verdict, string> = { ok: '✓', over: '✗ over budget', fail: '✗ failed', info: '', unavailable: '—' };
+
+export function ms(value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return '—';
+  if (value >= 10_000) return `${(value / 1000).toFixed(1)} s`;
+  if (value >= 100) return `${Math.round(value)} ms`;
+  return `${value.toFixed(1)} ms`;
+}
+
+export function times(r: number | undefined): string {
+  return r === undefined || Number.isNaN(r) ? '—' : `${r.toFixed(2)}×`;
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+export function describeMachineLine(m: Machine): string {
+  const pg = Object.entries(m.postgres).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
+  return `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}; Node ${m.node}; kubectl ${m.kubectl ?? 'absent'}; PostgreSQL ${pg}; ${m.date.slice(0, 10)}${m.gitCommit ? `, commit ${m.gitCommit}${m.gitDirty ? ' (uncommitted changes)' : ''}` : ''}; load average at start ${m.loadAverageAtStart.join(' ')}`;
+}
+
+export function renderMarkdown(results: Results): string {
+  const out: string[] = ['## spark benchmarks', '', `Machine: ${describeMachineLine(results.machine)}.`, ''];
+
+  out.push('### Timings (spawn to exit, milliseconds)', '');
+  out.push(
+    table(
+      ['what', 'median', 'min', 'max', 'n', 'reference', 'ref. median', 'ref. min–max', 'ratio', 'budget', 'result'],
+      results.timings.map((t) =>
+        t.verdict === 'unavailable'
+          ? [t.what, `not available: ${t.note ?? ''}`, '', '', '', t.reference?.what ?? '', '', '', '', t.budget ?? '', MARK.unavailable]
+          : [
+            t.what,
+            ms(t.summary?.median),
+            ms(t.summary?.min),
+            ms(t.summary?.max),
+            String(t.summary?.n ?? ''),
+            t.reference?.what ?? '',
+            ms(t.reference?.summary.median),
+            t.reference ? `${ms(t.reference.summary.min)}–${ms(t.reference.summary.max)}` : '',
+            times(t.ratio),
+            t.budget ?? '',
+            `${MARK[t.verdict]}${t.note ? ` ${t.note}` : ''}`.trim(),
+          ],
+      ),
+    ),
+    '',
+  );
+
+  out.push("### `spark create --no-shell`: where the time goes (from stderr progress lines' arrival times)", '');
+  if ('unavailable' in results.breakdown) out.push(`not available: ${results.breakdown.unavailable}`, '');
+  else {
+    const b = results.breakdown;
+    out.push(
+      table(
+        ['step (interval starting at this line)', 'median', 'share', 'seen in'],
+        b.steps.map((s) => [s.step, ms(s.medianMs), b.totalMedianMs ? `${Math.round((s.medianMs / b.totalMedianMs) * 100)}%` : '', `${s.seen}/${b.runs}`]),
+      ),
+      '',
+      `Whole process, median of ${b.runs}: ${ms(b.totalMedianMs)}.`,
+      '',
+    );
+  }
+
+  out.push('### Peak memory (maximum resident set size)', '');
+  out.push(
+    table(
+      ['command', 'peak RSS', 'runs', 'budget', 'result'],
+      results.memory.map((m) => [m.command, m.peakMiB === undefined ? `not available: ${m.note ?? ''}` : `${m.peakMiB.toFixed(1)} MiB`, String(m.runs), m.budget ?? '', m.peakMiB === undefined ? MARK.unavailable : `${MARK[m.verdict]}${m.note ? ` ${m.note}` : ''}`.trim()]),
+    ),
+    '',
+  );
+
+  out.push('### `spark list` as the number of sparks grows', '');
+  if (!Array.isArray(results.growth)) out.push(`not available: ${results.growth.unavailable}`, '');
+  else {
+    out.push(
+      table(
+        ['sparks', 'with databases', '`spark list --json` median', '`kubectl get deployments` median', 'ratio', 'API calls by spark list', 'API calls by kubectl', 'note'],
+        results.growth.map((g) => [
+          String(g.sparks),
+          String(g.databases),
+          ms(g.spark?.median),
+          ms(g.kubectl?.median),
+          g.spark && g.kubectl ? times(g.spark.median / g.kubectl.median) : '—',
+          g.sparkApiCalls === undefined ? '—' : String(g.sparkApiCalls),
+          g.kubectlApiCalls === undefined ? '—' : String(g.kubectlApiCalls),
+          g.note ?? '',
+        ]),
+      ),
+      '',
+    );
+  }
+
+  out.push('### Scale', '');
+  out.push(table(['what', 'result', ''], results.scale.map((s) => [s.what, s.value, MARK[s.verdict]])), '');
+
+  if (results.notes.length) out.push('### Notes', '', ...results.notes.map((n) => `- ${n}`), '');
+  return out.join('\n');
+}
+
+/** The ready-to-paste Performance section of the main README. */
+export function renderSnippet(results: Results): string {
+  const m = results.machine;
+  const rows = results.timings.map((t) =>
+    t.verdict === 'unavailable'
+      ? [t.what, 'not measured yet', t.reference?.what ?? '', '—', t.budget ?? '']
+      : [t.what, ms(t.summary?.median), t.reference ? `${t.reference.what}: ${ms(t.reference.summary.median)}` : '', t.ratio === undefined ? '—' : times(t.ratio), `${t.budget ?? ''} ${MARK[t.verdict]}`.trim()],
+  );
+  const memory = results.memory.filter((x) => x.peakMiB !== undefined && x.budget);
+  const lines = [
+    '## Performance',
+    '',
+    `Measured with \`npm run bench\` on ${m.date.slice(0, 10)}: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, kubectl ${m.kubectl ?? '—'}, PostgreSQL ${Object.values(m.postgres).join(' and ') || '—'}.`,
+    'Each figure is the median wall time of the whole process (spawn to exit), runs alternated with the reference after a warm-up; the cluster is the project\'s fake Kubernetes API server on loopback (pods ready at once), PostgreSQL is real.',
+    '',
+    table(['what', 'spark (median)', 'reference (median)', 'ratio', 'budget'], rows),
+    '',
+  ];
+  if (memory.length) {
+    lines.push(`Peak memory (maximum RSS; budget 150 MB): ${memory.map((x) => `${x.command} ${x.peakMiB!.toFixed(0)} MiB${x.verdict === 'over' ? ' ✗' : ''}`).join(', ')}.`, '');
+  }
+  const scale = results.scale.filter((s) => s.verdict !== 'unavailable');
+  if (scale.length) lines.push(...scale.map((s) => `- ${s.what}: ${s.value}`), '');
+  lines.push('Full table, machine details and raw figures: `bench/results.json` (regenerate with `npm run bench`).', '');
+  return lines.join('\n');
+}

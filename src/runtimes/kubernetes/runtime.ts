@@ -1,0 +1,649 @@
+/**
+ * The cluster adapter: the Runtime port (src/core/ports.ts) on a Kubernetes cluster. The objects
+ * themselves come from manifests.ts (pure); this file only talks to the API server.
+ */
+import type {
+  CheckResult,
+  DeleteReport,
+  ObjectPresence,
+  OnProgress,
+  Runtime,
+  RuntimeSpark,
+  RuntimeStatus,
+  ShellInvocation,
+  SparkSpec,
+  WaitOptions,
+} from '../../core/ports.js';
+import { SparkError } from '../../errors.js';
+import { METADATA_ONLY, k8s, openKubeClient, type ClusterSettings, type KubeClient, type RequestOptions } from './client.js';
+import type { KubeOperation } from './errors.js';
+import {
+  ALL_SPARKS_SELECTOR,
+  ANNOTATION_CREATED_AT,
+  ANNOTATION_REPO,
+  APP,
+  CLI_CONFIG_SECRET,
+  FIELD_MANAGER,
+  LABEL_K8S_MANAGED_BY,
+  configMapName,
+  deploymentName,
+  pvcName,
+  secretName,
+  serviceName,
+  sparkNameOf,
+  sparkSelector,
+  tailnetHostname,
+} from './labels.js';
+import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ManifestOptions, type SparkObject } from './manifests.js';
+import { accessChecks, describeAccess } from './permissions.js';
+import { follow, millis, podVerdict, waitForPod } from './readiness.js';
+
+export interface KubernetesRuntimeOptions {
+  manifests: ManifestOptions;
+  /** SPARK_SSH: the SSH program, possibly with leading arguments (e.g. "tailscale ssh"). */
+  ssh?: string;
+  /** How long delete waits for objects to be gone (finalizers) before reporting them. Default 60 s. */
+  deleteWaitMs?: number;
+}
+
+/** The five kinds of a spark, each with the calls spark makes on it. */
+type KindName = 'Deployment' | 'Service' | 'PersistentVolumeClaim' | 'ConfigMap' | 'Secret';
+
+interface Meta {
+  metadata?: k8s.V1ObjectMeta;
+}
+
+interface KindOps {
+  kind: KindName;
+  resource: string;
+  group: string;
+  nameFor(spark: string): string;
+  list(client: KubeClient, query: { labelSelector?: string; fieldSelector?: string }, o: k8s.ConfigurationOptions): Promise<{ items: Meta[]; metadata?: k8s.V1ListMeta }>;
+  read(client: KubeClient, name: string, o: k8s.ConfigurationOptions): Promise<Meta>;
+  remove(client: KubeClient, name: string, o: k8s.ConfigurationOptions): Promise<unknown>;
+  apply(client: KubeClient, name: string, body: object, o: k8s.ConfigurationOptions): Promise<Meta>;
+}
+
+const ns = (c: KubeClient): string => c.namespace;
+const DELETE = { propagationPolicy: 'Background' } as const;
+const APPLY = { fieldManager: FIELD_MANAGER, force: true } as const;
+
+const KINDS: Record<KindName, KindOps> = {
+  Deployment: {
+    kind: 'Deployment',
+    resource: 'deployments',
+    group: 'apps',
+    nameFor: deploymentName,
+    list: (c, q, o) => c.apps.listNamespacedDeployment({ namespace: ns(c), ...q }, o),
+    read: (c, name, o) => c.apps.readNamespacedDeployment({ name, namespace: ns(c) }, o),
+    remove: (c, name, o) => c.apps.deleteNamespacedDeployment({ name, namespace: ns(c), ...DELETE }, o),
+    apply: (c, name, body, o) => c.apps.patchNamespacedDeployment({ name, namespace: ns(c), body, ...APPLY }, o),
+  },
+  Service: {
+    kind: 'Service',
+    resource: 'services',
+    group: '',
+    nameFor: serviceName,
+    list: (c, q, o) => c.core.listNamespacedService({ namespace: ns(c), ...q }, o),
+    read: (c, name, o) => c.core.readNamespacedService({ name, namespace: ns(c) }, o),
+    remove: (c, name, o) => c.core.deleteNamespacedService({ name, namespace: ns(c), ...DELETE }, o),
+    apply: (c, name, body, o) => c.core.patchNamespacedService({ name, namespace: ns(c), body, ...APPLY }, o),
+  },
+  PersistentVolumeClaim: {
+    kind: 'PersistentVolumeClaim',
+    resource: 'persistentvolumeclaims',
+    group: '',
+    nameFor: pvcName,
+    list: (c, q, o) => c.core.listNamespacedPersistentVolumeClaim({ namespace: ns(c), ...q }, o),
+    read: (c, name, o) => c.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns(c) }, o),
+    remove: (c, name, o) => c.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: ns(c), ...DELETE }, o),
+    apply: (c, name, body, o) => c.core.patchNamespacedPersistentVolumeClaim({ name, namespace: ns(c), body, ...APPLY }, o),
+  },
+  ConfigMap: {
+    kind: 'ConfigMap',
+    resource: 'configmaps',
+    group: '',
+    nameFor: configMapName,
+    list: (c, q, o) => c.core.listNamespacedConfigMap({ namespace: ns(c), ...q }, o),
+    read: (c, name, o) => c.core.readNamespacedConfigMap({ name, namespace: ns(c) }, o),
+    remove: (c, name, o) => c.core.deleteNamespacedConfigMap({ name, namespace: ns(c), ...DELETE }, o),
+    apply: (c, name, body, o) => c.core.patchNamespacedConfigMap({ name, namespace: ns(c), body, ...APPLY }, o),
+  },
+  Secret: {
+    kind: 'Secret',
+    resource: 'secrets',
+    group: '',
+    nameFor: secretName,
+    list: (c, q, o) => c.core.listNamespacedSecret({ namespace: ns(c), ...q }, o),
+    read: (c, name, o) => c.core.readNamespacedSecret({ name, namespace: ns(c) }, o),
+    remove: (c, name, o) => c.core.deleteNamespacedSecret({ name, namespace: ns(c), ...DELETE }, o),
+    apply: (c, name, body, o) => c.core.patchNamespacedSecret({ name, namespace: ns(c), body, ...APPLY }, o),
+  },
+};
+
+/** Deployment first: its pod releases the home volume, whose deletion waits for that. */
+const DELETE_ORDER: KindName[] = ['Deployment', 'Service', 'PersistentVolumeClaim', 'Secret', 'ConfigMap'];
+
+const op = (k: KindOps, verb: KubeOperation['verb'], name?: string): KubeOperation => ({ verb, resource: k.resource, group: k.group || undefined, name });
+
+const SERVER_SIDE_APPLY = 'application/apply-patch+yaml';
+
+/** What the cluster holds of one spark, gathered by one LIST per kind (or GETs by name). */
+interface SparkObjects {
+  name: string;
+  deployment?: k8s.V1Deployment;
+  service?: k8s.V1Service;
+  pvc?: k8s.V1PersistentVolumeClaim;
+  configMap?: k8s.V1ConfigMap;
+  pods: k8s.V1Pod[];
+}
+
+/** The pod that matters: the newest that is not being deleted (else the newest). */
+function currentPod(pods: k8s.V1Pod[]): k8s.V1Pod | undefined {
+  const byAge = [...pods].sort((a, b) => (millis(b.metadata?.creationTimestamp) ?? 0) - (millis(a.metadata?.creationTimestamp) ?? 0));
+  return byAge.find((p) => !p.metadata?.deletionTimestamp) ?? byAge[0];
+}
+
+/** Join the objects of one spark into what `spark list` shows. */
+export function summarize(objects: SparkObjects, namespace: string): RuntimeSpark {
+  const { name, deployment, service, pvc, configMap } = objects;
+  const present = [deployment, service, pvc, configMap].filter((o): o is NonNullable<typeof o> => o !== undefined);
+  // Go-CLI sparks carry the two compatibility labels and nothing of spark's own.
+  const legacy = !present.some((o) => o.metadata?.labels?.[LABEL_K8S_MANAGED_BY] === APP || o.metadata?.annotations?.[ANNOTATION_CREATED_AT]);
+  const annotated = present.find((o) => o.metadata?.annotations?.[ANNOTATION_CREATED_AT]);
+  const created = present.map((o) => millis(o.metadata?.creationTimestamp)).filter((t): t is number => t !== undefined);
+  const repo = present.map((o) => o.metadata?.annotations?.[ANNOTATION_REPO]).find(Boolean) || configMap?.data?.[CONFIGMAP_KEYS.gitRepo] || undefined;
+  const spark: RuntimeSpark = {
+    name,
+    runtime: 'kubernetes',
+    state: 'Starting',
+    createdAt: annotated?.metadata?.annotations?.[ANNOTATION_CREATED_AT] ?? (created.length ? new Date(Math.min(...created)).toISOString() : undefined),
+    ssh: `ssh user@${tailnetHostname(name)}`,
+  };
+  if (repo) spark.repo = repo;
+  const host = service?.status?.loadBalancer?.ingress?.[0]?.hostname;
+  if (host) spark.host = host;
+  if (legacy) spark.legacy = true;
+
+  // Sparks made by this CLI have all four listed objects; Go-CLI sparks may lack all but the Deployment.
+  const missing = (
+    [
+      ['Deployment', deployment],
+      ['Service', service],
+      ['PersistentVolumeClaim', pvc],
+      ['ConfigMap', configMap],
+    ] as const
+  )
+    .filter(([kind, o]) => !o && (!legacy || kind === 'Deployment'))
+    .map(([kind]) => kind);
+  if (missing.length) {
+    spark.state = 'Incomplete';
+    spark.reason = `missing ${missing.join(', ')} (an interrupted create or delete)`;
+    return spark;
+  }
+  if (deployment?.spec?.replicas === 0) {
+    spark.state = 'Stopped';
+    return spark;
+  }
+  const pod = currentPod(objects.pods);
+  if (!pod) {
+    spark.reason = 'no pod yet';
+    return spark;
+  }
+  const verdict = podVerdict(pod, { sparkName: name, namespace, volumePending: pvc?.status?.phase === 'Pending' });
+  if (verdict.kind === 'ready') spark.state = 'Running';
+  else if (verdict.kind === 'fatal') {
+    spark.state = 'Failed';
+    spark.reason = verdict.reason;
+  } else spark.reason = verdict.detail;
+  return spark;
+}
+
+function restartsOf(pod: k8s.V1Pod | undefined): number | undefined {
+  if (!pod) return undefined;
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].reduce((n, cs) => n + (cs.restartCount ?? 0), 0);
+}
+
+const TAILSCALE_DOCS = 'https://tailscale.com/kb/1236/kubernetes-operator';
+
+export class KubernetesRuntime implements Runtime {
+  readonly kind = 'kubernetes' as const;
+  private readonly deleteWaitMs: number;
+
+  constructor(
+    readonly client: KubeClient,
+    private readonly options: KubernetesRuntimeOptions,
+  ) {
+    this.deleteWaitMs = options.deleteWaitMs ?? 60_000;
+  }
+
+  private get namespace(): string {
+    return this.client.namespace;
+  }
+
+  private manifests(spec: SparkSpec) {
+    return sparkManifests(spec, { ...this.options.manifests, namespace: this.namespace });
+  }
+
+  // -- create ---------------------------------------------------------------------------------
+
+  async claim(spec: SparkSpec): Promise<void> {
+    const { configMap } = this.manifests(spec);
+    const cm = KINDS.ConfigMap;
+    try {
+      await this.client.call(op(cm, 'create', configMap.metadata?.name), (o) => this.client.core.createNamespacedConfigMap({ namespace: this.namespace, body: configMap, fieldManager: FIELD_MANAGER }, o));
+    } catch (error) {
+      if (error instanceof SparkError && error.code === 'KUBE_ALREADY_EXISTS') {
+        throw new SparkError(`A spark named "${spec.name}" already exists in namespace ${this.namespace}.`, {
+          hint: `Choose another name, or remove the old one first: spark delete ${spec.name}`,
+          code: 'NAME_TAKEN',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async create(spec: SparkSpec, options: { onProgress?: OnProgress; signal?: AbortSignal } = {}): Promise<void> {
+    const progress = options.onProgress ?? (() => {});
+    const request: RequestOptions = { signal: options.signal };
+    const m = this.manifests(spec);
+    // The root first: its uid is what the others' ownerReferences point at.
+    const root = await this.apply(m.configMap, request, progress);
+    const uid = root.metadata?.uid;
+    if (!uid) throw new SparkError(`The API server returned ConfigMap ${configMapName(spec.name)} without a uid.`, { code: 'KUBE_API_ERROR' });
+    // The Deployment last: its pod would otherwise meet a missing Secret or claim and report a
+    // CreateContainerConfigError that readiness rightly treats as fatal.
+    await Promise.all([m.secret, m.pvc, m.service].map((obj) => this.apply(withOwner(obj, uid), request, progress)));
+    await this.apply(withOwner(m.deployment, uid), request, progress);
+  }
+
+  /** Server-side apply (field manager `spark`, force): creates or converges one object. */
+  private async apply(obj: SparkObject, request: RequestOptions, progress: OnProgress): Promise<Meta> {
+    const kind = KINDS[obj.kind as KindName];
+    const name = obj.metadata?.name ?? '';
+    if (request.signal?.aborted) throw new SparkError('Interrupted.', { code: 'INTERRUPTED' });
+    progress({ step: 'Creating the cluster objects', detail: `${kind.kind} ${name}` });
+    return this.client.call(op(kind, 'patch', name), (o) => kind.apply(this.client, name, obj, o), { ...request, contentType: SERVER_SIDE_APPLY });
+  }
+
+  async waitReady(name: string, options: WaitOptions): Promise<RuntimeSpark> {
+    await waitForPod(this.client, name, options);
+    const objects = await this.collect(name, { signal: options.signal });
+    return summarize(objects, this.namespace);
+  }
+
+  // -- read -----------------------------------------------------------------------------------
+
+  /** One LIST per kind for every spark, whatever their number. */
+  async list(): Promise<RuntimeSpark[]> {
+    const groups = await this.gather(ALL_SPARKS_SELECTOR);
+    return [...groups.values()].map((g) => summarize(g, this.namespace)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async gather(labelSelector: string, request: RequestOptions = {}): Promise<Map<string, SparkObjects>> {
+    const c = this.client;
+    const q = { labelSelector };
+    const listOf = <T extends Meta>(k: KindOps, accept?: string) => c.call(op(k, 'list'), (o) => k.list(c, q, o), { ...request, accept }).then((l) => l.items as T[]);
+    const [deployments, services, pvcs, configMaps, pods] = await Promise.all([
+      listOf<k8s.V1Deployment>(KINDS.Deployment),
+      listOf<k8s.V1Service>(KINDS.Service),
+      listOf<k8s.V1PersistentVolumeClaim>(KINDS.PersistentVolumeClaim),
+      // Only their presence and annotations matter here, not the init script each one carries.
+      listOf<k8s.V1ConfigMap>(KINDS.ConfigMap, METADATA_ONLY),
+      c.call({ verb: 'list', resource: 'pods' }, (o) => c.core.listNamespacedPod({ namespace: c.namespace, labelSelector }, o), request).then((l) => l.items),
+    ]);
+    const groups = new Map<string, SparkObjects>();
+    const group = (o: Meta): SparkObjects | undefined => {
+      const name = sparkNameOf(o.metadata?.labels);
+      if (!name) return undefined;
+      let g = groups.get(name);
+      if (!g) groups.set(name, (g = { name, pods: [] }));
+      return g;
+    };
+    for (const d of deployments) {
+      const g = group(d);
+      if (g && d.metadata?.name === deploymentName(g.name)) g.deployment = d;
+    }
+    for (const s of services) {
+      const g = group(s);
+      if (g && s.metadata?.name === serviceName(g.name)) g.service = s;
+    }
+    for (const p of pvcs) {
+      const g = group(p);
+      if (g && p.metadata?.name === pvcName(g.name)) g.pvc = p;
+    }
+    for (const cm of configMaps) {
+      const g = group(cm);
+      if (g && cm.metadata?.name === configMapName(g.name)) g.configMap = cm;
+    }
+    // Pods alone do not make a spark (a deleted spark's pod may still be terminating).
+    for (const pod of pods) groups.get(sparkNameOf(pod.metadata?.labels) ?? '')?.pods.push(pod);
+    return groups;
+  }
+
+  /** The objects of one spark by name (Go-CLI objects may lack some labels), and its pods by label. */
+  private async collect(name: string, request: RequestOptions = {}): Promise<SparkObjects & { secret?: Meta }> {
+    const c = this.client;
+    const get = <T extends Meta>(k: KindOps): Promise<T | undefined> => c.find(op(k, 'get', k.nameFor(name)), (o) => k.read(c, k.nameFor(name), o) as Promise<T>, request);
+    const [deployment, service, pvc, configMap, secret, pods] = await Promise.all([
+      get<k8s.V1Deployment>(KINDS.Deployment),
+      get<k8s.V1Service>(KINDS.Service),
+      get<k8s.V1PersistentVolumeClaim>(KINDS.PersistentVolumeClaim),
+      get<k8s.V1ConfigMap>(KINDS.ConfigMap),
+      get<Meta>(KINDS.Secret),
+      c.call({ verb: 'list', resource: 'pods' }, (o) => c.core.listNamespacedPod({ namespace: c.namespace, labelSelector: sparkSelector(name) }, o), request).then((l) => l.items),
+    ]);
+    return { name, deployment, service, pvc, configMap, secret, pods };
+  }
+
+  async exists(name: string): Promise<boolean> {
+    const c = this.client;
+    const found = await Promise.all(DELETE_ORDER.map((kind) => KINDS[kind]).map((k) => c.find(op(k, 'get', k.nameFor(name)), (o) => k.read(c, k.nameFor(name), o))));
+    return found.some((o) => o !== undefined);
+  }
+
+  async status(name: string): Promise<RuntimeStatus | undefined> {
+    const objects = await this.collect(name);
+    const { deployment, service, pvc, configMap, secret, pods } = objects;
+    if (!deployment && !service && !pvc && !configMap && !secret && pods.length === 0) return undefined;
+    const spark = summarize(objects, this.namespace);
+    const presence: ObjectPresence[] = [
+      { kind: 'Deployment', name: deploymentName(name), exists: Boolean(deployment) },
+      { kind: 'Service', name: serviceName(name), exists: Boolean(service) },
+      { kind: 'PersistentVolumeClaim', name: pvcName(name), exists: Boolean(pvc) },
+      { kind: 'ConfigMap', name: configMapName(name), exists: Boolean(configMap) },
+      { kind: 'Secret', name: secretName(name), exists: Boolean(secret) },
+    ];
+    const pod = currentPod(pods);
+    if (!secret && !spark.legacy && spark.state !== 'Incomplete') {
+      spark.state = 'Incomplete';
+      spark.reason = 'missing Secret (an interrupted create or delete)';
+    }
+    const events = await this.eventsFor([pod?.metadata?.name, deploymentName(name), pvcName(name), serviceName(name)].filter((n): n is string => Boolean(n)));
+    const status: RuntimeStatus = { ...spark, objects: presence, events };
+    if (pod) {
+      status.phase = pod.metadata?.deletionTimestamp ? 'Terminating' : (pod.status?.phase ?? 'Pending');
+      status.restarts = restartsOf(pod);
+    }
+    return status;
+  }
+
+  /** The last events about these objects (one LIST per object, by involvedObject.name). */
+  private async eventsFor(names: string[]): Promise<RuntimeStatus['events']> {
+    const c = this.client;
+    const lists = await Promise.all(
+      names.map((n) =>
+        c
+          .call({ verb: 'list', resource: 'events' }, (o) => c.core.listNamespacedEvent({ namespace: c.namespace, fieldSelector: `involvedObject.name=${n}` }, o))
+          .then((l) => l.items)
+          .catch((error: unknown) => {
+            // Events explain; they are not essential. A cluster that hides them still shows the rest.
+            if (error instanceof SparkError && error.code === 'KUBE_FORBIDDEN') return [];
+            throw error;
+          }),
+      ),
+    );
+    const time = (e: k8s.CoreV1Event): number => millis(e.lastTimestamp) ?? millis(e.eventTime as Date | undefined) ?? millis(e.firstTimestamp) ?? millis(e.metadata?.creationTimestamp) ?? 0;
+    return lists
+      .flat()
+      .sort((a, b) => time(a) - time(b))
+      .slice(-10)
+      .map((e) => {
+        const at = time(e);
+        return { type: e.type ?? 'Normal', reason: e.reason ?? '', message: e.message ?? '', ...(at ? { at: new Date(at).toISOString() } : {}) };
+      });
+  }
+
+  // -- delete ---------------------------------------------------------------------------------
+
+  /**
+   * Remove every object of the spark, found by name and by label (so partial leftovers and Go-CLI
+   * sparks go too); a missing object is success. Waits, bounded, for the objects to be gone; what
+   * is still there afterwards (a finalizer nobody removes) is reported in `left` with its fix.
+   */
+  async delete(name: string): Promise<DeleteReport> {
+    const c = this.client;
+    const report: DeleteReport = { removed: [], left: [] };
+    const deadline = AbortSignal.timeout(this.deleteWaitMs);
+    const found = await Promise.all(
+      DELETE_ORDER.map(async (kindName) => {
+        const k = KINDS[kindName];
+        const labelled = await c.call(op(k, 'list'), (o) => k.list(c, { labelSelector: sparkSelector(name) }, o));
+        const names = new Set([k.nameFor(name), ...labelled.items.map((o) => o.metadata?.name).filter((n): n is string => Boolean(n))]);
+        return { k, names: [...names] };
+      }),
+    );
+    const attempts = found.flatMap(({ k, names }) => names.map((n) => ({ k, name: n })));
+    // One object that cannot be deleted (a 403 on one kind) must not keep the others.
+    const results = await Promise.all(
+      attempts.map(async ({ k, name: n }): Promise<'deleted' | 'absent' | SparkError> => {
+        try {
+          await c.call(op(k, 'delete', n), (o) => k.remove(c, n, o));
+          return 'deleted';
+        } catch (error) {
+          if (error instanceof SparkError && error.code === 'KUBE_NOT_FOUND') return 'absent';
+          if (error instanceof SparkError && error.code !== 'INTERRUPTED') return error;
+          throw error;
+        }
+      }),
+    );
+    attempts.forEach(({ k, name: n }, i) => {
+      const r = results[i];
+      if (r instanceof SparkError) report.left.push(`${k.kind} ${n}: ${r.message}${r.hint ? ` (${r.hint.split('\n')[0]})` : ''}`);
+    });
+    const deleted = attempts.filter((_, i) => results[i] === 'deleted');
+    const outcomes = await Promise.all(deleted.map(({ k, name: n }) => this.waitGone(k, n, deadline)));
+    deleted.forEach(({ k, name: n }, i) => {
+      const still = outcomes[i];
+      if (!still) report.removed.push(`${k.kind} ${n}`);
+      else report.left.push(this.describeStuck(k, n, still));
+    });
+    return report;
+  }
+
+  /** Resolve undefined once the object is gone, or with the object still there at the deadline. */
+  private async waitGone(k: KindOps, name: string, deadline: AbortSignal): Promise<Meta | undefined> {
+    const c = this.client;
+    const stop = new AbortController();
+    const signal = AbortSignal.any([deadline, stop.signal]);
+    let last: Meta | undefined;
+    let failure: SparkError | undefined;
+    const fieldSelector = `metadata.name=${name}`;
+    const gone = new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      void follow<Meta>({
+        client: c,
+        path: `${k.group ? `/apis/${k.group}/v1` : '/api/v1'}/namespaces/${c.namespace}/${k.resource}`,
+        operation: op(k, 'watch', name),
+        query: { fieldSelector },
+        list: async () => {
+          const l = await c.call(op(k, 'list'), (o) => k.list(c, { fieldSelector }, o), { signal });
+          return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '0' };
+        },
+        onSync: (items) => {
+          last = items[0];
+          if (!last) stop.abort();
+        },
+        onEvent: (type, obj) => {
+          last = obj;
+          if (type === 'DELETED') {
+            last = undefined;
+            stop.abort();
+          }
+        },
+        onError: (error) => {
+          failure = error;
+          stop.abort();
+        },
+        signal,
+      });
+    });
+    await gone;
+    if (failure && last === undefined) return { metadata: { name } };
+    return last;
+  }
+
+  private describeStuck(k: KindOps, name: string, obj: Meta): string {
+    const finalizers = obj.metadata?.finalizers ?? [];
+    const by = finalizers.length ? ` (finalizers: ${finalizers.join(', ')})` : '';
+    const kubectlKind = k.group ? `${k.resource}.${k.group}` : k.resource;
+    const inspect = `kubectl -n ${this.namespace} get ${kubectlKind} ${name} -o yaml`;
+    const unblock = `kubectl -n ${this.namespace} patch ${kubectlKind} ${name} --type=merge -p '{"metadata":{"finalizers":null}}'`;
+    if (k.kind === 'Service' && finalizers.some((f) => f.includes('tailscale'))) {
+      return `${k.kind} ${name} is still being deleted${by}: the Tailscale operator has not released it. Check it with: ${inspect} and that the operator runs (kubectl -n tailscale get pods); or remove the finalizer: ${unblock}`;
+    }
+    if (k.kind === 'PersistentVolumeClaim') {
+      return `${k.kind} ${name} is still being deleted${by}: a pod may still use it. Check: kubectl -n ${this.namespace} get pods -l spark-name=${name.replace(/-storage$/, '')}; ${inspect}`;
+    }
+    return `${k.kind} ${name} is still being deleted${by}. Check it with: ${inspect}${finalizers.length ? `; or remove the finalizers: ${unblock}` : ''}`;
+  }
+
+  // -- shell ----------------------------------------------------------------------------------
+
+  /** ssh through the user's own SSH (their ssh config applies): `ssh [-t] -- user@spark-<name> [command…]`. */
+  async shell(name: string, command: string[]): Promise<ShellInvocation> {
+    const [program = 'ssh', ...leading] = (this.options.ssh || 'ssh').trim().split(/\s+/);
+    const host = `user@${tailnetHostname(name)}`;
+    // `--` ends ssh's options, so a command like `ls -la` is the remote command, not ssh flags.
+    const args = command.length ? [...leading, '--', host, ...command] : [...leading, '-t', '--', host];
+    return { program, args };
+  }
+
+  // -- checks ---------------------------------------------------------------------------------
+
+  async checks(): Promise<CheckResult[]> {
+    const c = this.client;
+    const { context, server, namespace } = c.target;
+    const results: CheckResult[] = [];
+    const timeoutMs = 10_000;
+    try {
+      const version = await c.call({ verb: 'get', resource: 'version', clusterScoped: true }, (o) => c.version.getCode(o), { timeoutMs });
+      results.push({ id: 'kube-context', title: 'Kubernetes cluster is reachable', status: 'ok', detail: `context ${context} (${server}), Kubernetes ${version.gitVersion}` });
+    } catch (error) {
+      const e = error as SparkError;
+      results.push({ id: 'kube-context', title: 'Kubernetes cluster is reachable', status: 'fail', blocking: true, detail: e.message, fix: e.hint });
+      for (const [id, title] of [
+        ['kube-namespace', `Namespace ${namespace} exists`],
+        ['kube-permissions', 'Kubernetes permissions'],
+        ['kube-cli-config', `Secret ${CLI_CONFIG_SECRET} exists`],
+        ['tailscale-operator', 'Tailscale operator is installed'],
+      ] as const) {
+        results.push({ id, title, status: 'skip', detail: 'the cluster is not reachable' });
+      }
+      return results;
+    }
+
+    const [namespaceCheck, permissions, secret, tailscale] = await Promise.all([
+      this.checkNamespace(timeoutMs),
+      this.checkPermissions(timeoutMs),
+      this.checkCliConfigSecret(timeoutMs),
+      this.checkTailscale(timeoutMs),
+    ]);
+    results.push(namespaceCheck, permissions, secret, tailscale);
+    return results;
+  }
+
+  private async checkNamespace(timeoutMs: number): Promise<CheckResult> {
+    const c = this.client;
+    const title = `Namespace ${c.namespace} exists`;
+    try {
+      const found = await c.find({ verb: 'get', resource: 'namespaces', name: c.namespace, clusterScoped: true }, (o) => c.core.readNamespace({ name: c.namespace }, o), { timeoutMs });
+      if (found) return { id: 'kube-namespace', title, status: 'ok' };
+      return { id: 'kube-namespace', title, status: 'fail', blocking: true, detail: `namespace ${c.namespace} not found (context ${c.target.context})`, fix: 'kubectl apply -f deploy/namespace.yaml   (or set SPARK_NAMESPACE)' };
+    } catch (error) {
+      const e = error as SparkError;
+      if (e.code === 'KUBE_FORBIDDEN') return { id: 'kube-namespace', title, status: 'warn', blocking: false, detail: 'not allowed to read namespaces; assuming it exists', fix: 'kubectl apply -f deploy/rbac.yaml' };
+      return { id: 'kube-namespace', title, status: 'fail', blocking: true, detail: e.message, fix: e.hint };
+    }
+  }
+
+  /** One SelfSubjectAccessReview per verb and resource spark uses (any authenticated user may ask). */
+  private async checkPermissions(timeoutMs: number): Promise<CheckResult> {
+    const c = this.client;
+    const title = `Kubernetes permissions in namespace ${c.namespace}`;
+    const checks = accessChecks(c.namespace);
+    try {
+      const answers = await Promise.all(
+        checks.map((check) =>
+          c.call(
+            { verb: 'create', resource: 'selfsubjectaccessreviews', group: 'authorization.k8s.io', clusterScoped: true },
+            (o) =>
+              c.authorization.createSelfSubjectAccessReview(
+                { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { ...check } } } },
+                o,
+              ),
+            { timeoutMs },
+          ),
+        ),
+      );
+      const missing = checks.filter((_, i) => !answers[i]?.status?.allowed).map(describeAccess);
+      if (!missing.length) return { id: 'kube-permissions', title, status: 'ok', detail: `${checks.length} permissions checked` };
+      return {
+        id: 'kube-permissions',
+        title,
+        status: 'fail',
+        blocking: true,
+        detail: `missing: ${missing.join(', ')}`,
+        fix: `kubectl apply -f deploy/rbac.yaml and bind the Role to your user (then: kubectl auth can-i --list -n ${c.namespace})`,
+      };
+    } catch (error) {
+      const e = error as SparkError;
+      return { id: 'kube-permissions', title, status: 'warn', blocking: false, detail: `could not check: ${e.message}`, fix: e.hint };
+    }
+  }
+
+  private async checkCliConfigSecret(timeoutMs: number): Promise<CheckResult> {
+    const c = this.client;
+    const title = `Secret ${CLI_CONFIG_SECRET} exists`;
+    try {
+      const secret = await c.find({ verb: 'get', resource: 'secrets', name: CLI_CONFIG_SECRET }, (o) => c.core.readNamespacedSecret({ name: CLI_CONFIG_SECRET, namespace: c.namespace }, o), { timeoutMs });
+      if (secret) return { id: 'kube-cli-config', title, status: 'ok', detail: `keys: ${Object.keys(secret.data ?? {}).sort().join(', ') || 'none'}` };
+      return {
+        id: 'kube-cli-config',
+        title,
+        status: 'warn',
+        blocking: false,
+        detail: 'not found: settings must come from the environment or the config file',
+        fix: `cp deploy/secret.yaml.template deploy/secret.yaml, fill it in, kubectl apply -f deploy/secret.yaml (spark admin setup-db also writes the password there)`,
+      };
+    } catch (error) {
+      const e = error as SparkError;
+      return { id: 'kube-cli-config', title, status: 'warn', blocking: false, detail: e.message, fix: e.hint };
+    }
+  }
+
+  /** Cheap and needs no permission: the operator installs the tailscale.com API group (ProxyClass, Connector). */
+  private async checkTailscale(timeoutMs: number): Promise<CheckResult> {
+    const c = this.client;
+    const title = 'Tailscale operator is installed';
+    try {
+      const groups = await c.call({ verb: 'get', resource: 'apis', clusterScoped: true }, (o) => c.apis.getAPIVersions(o), { timeoutMs });
+      if (groups.groups.some((g) => g.name === 'tailscale.com')) return { id: 'tailscale-operator', title, status: 'ok', detail: 'API group tailscale.com is served' };
+      return {
+        id: 'tailscale-operator',
+        title,
+        status: 'warn',
+        blocking: false,
+        detail: 'the tailscale.com API group is missing: sparks will not get a tailnet address',
+        fix: `Install the Tailscale Kubernetes operator: ${TAILSCALE_DOCS}`,
+      };
+    } catch (error) {
+      const e = error as SparkError;
+      return { id: 'tailscale-operator', title, status: 'warn', blocking: false, detail: e.message, fix: e.hint };
+    }
+  }
+}
+
+/** The settings a runtime is made from (a Config satisfies it). */
+export interface RuntimeConfig {
+  get(key: string): string | undefined;
+}
+
+/** Open the runtime for this configuration: kubeconfig the kubectl way, the namespace, the object options. */
+export function openKubernetesRuntime(config: RuntimeConfig, options: { env?: NodeJS.ProcessEnv; deleteWaitMs?: number } = {}): KubernetesRuntime {
+  const settings: ClusterSettings = { KUBECONFIG: config.get('KUBECONFIG'), SPARK_CONTEXT: config.get('SPARK_CONTEXT'), SPARK_NAMESPACE: config.get('SPARK_NAMESPACE') };
+  const client = openKubeClient(settings, { env: options.env });
+  return new KubernetesRuntime(client, { manifests: manifestOptionsFromConfig(config), ssh: config.get('SPARK_SSH'), deleteWaitMs: options.deleteWaitMs });
+}
+

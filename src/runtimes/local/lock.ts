@@ -1,0 +1,117 @@
+/**
+ * A cross-process lock on a directory, for the few moments spark initialises, starts, stops or
+ * sets up the embedded server: two `spark` commands run at once must not both run initdb or both
+ * start postgres on one data directory.
+ *
+ * The lock is a directory holding an `owner` file. It is made complete under a temporary name and
+ * renamed into place: rename(2) onto an existing non-empty directory fails, so taking the lock is
+ * atomic and the lock never exists without its owner. A lock whose owner process is gone (killed
+ * mid-start) is stale and is taken over.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { SparkError } from '../../errors.js';
+
+interface Owner {
+  pid: number;
+  /** Start time of the process (clock ticks since boot), so a recycled pid is not mistaken for the owner. */
+  start?: string;
+  token: string;
+}
+
+/** Field 22 of /proc/<pid>/stat: when the process started. Undefined without procfs. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function processAlive(pid: number, start?: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (start === undefined) return true;
+  const now = processStart(pid);
+  return now === undefined || now === start;
+}
+
+function readOwner(lockDir: string): Owner | undefined {
+  try {
+    return JSON.parse(readFileSync(join(lockDir, 'owner'), 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EEXIST' || code === 'ENOTEMPTY' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+async function acquire(lockDir: string, deadline: number, what: string): Promise<string> {
+  const token = randomBytes(12).toString('hex');
+  const owner: Owner = { pid: process.pid, start: processStart(process.pid), token };
+  for (;;) {
+    const staging = `${lockDir}.${token}`;
+    mkdirSync(staging, { mode: 0o700 });
+    writeFileSync(join(staging, 'owner'), JSON.stringify(owner), { mode: 0o600 });
+    try {
+      renameSync(staging, lockDir);
+      return token;
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      if (!isBusy(error)) throw error;
+    }
+    const held = readOwner(lockDir);
+    if (held && !processAlive(held.pid, held.start)) {
+      // Take the stale lock aside; only one contender's rename of it succeeds. If what we moved
+      // turns out to be a newer, live lock (another contender was faster), put it back.
+      const aside = `${lockDir}.stale-${token}`;
+      try {
+        renameSync(lockDir, aside);
+        const moved = readOwner(aside);
+        if (moved && moved.token !== held.token) {
+          try {
+            renameSync(aside, lockDir);
+          } catch {
+            // The slot was taken again meanwhile: that newer lock wins; the moved one is dropped.
+          }
+        }
+        rmSync(aside, { recursive: true, force: true });
+      } catch {
+        // Someone else moved it first.
+      }
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new SparkError(`Another spark process (pid ${held?.pid ?? 'unknown'}) is still ${what}.`, {
+        hint: `Wait for it to finish and try again. If no spark command is running, remove the lock: rm -r ${lockDir}`,
+        code: 'LOCAL_LOCKED',
+      });
+    }
+    await delay(50);
+  }
+}
+
+function release(lockDir: string, token: string): void {
+  if (readOwner(lockDir)?.token === token) rmSync(lockDir, { recursive: true, force: true });
+}
+
+/** Run `fn` holding the lock; wait for another holder up to `timeoutMs`. */
+export async function withLock<T>(lockDir: string, fn: () => Promise<T>, options: { timeoutMs: number; what: string }): Promise<T> {
+  const token = await acquire(lockDir, Date.now() + options.timeoutMs, options.what);
+  try {
+    return await fn();
+  } finally {
+    release(lockDir, token);
+  }
+}
