@@ -7,7 +7,7 @@ const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const result = await build({
   metafile: true,
-  entryPoints: { spark: 'src/cli/main.ts' },
+  entryPoints: { spark: 'src/cli/entry.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',

@@ -3,12 +3,11 @@
  * so a command only pays for the client libraries it uses.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import type { Config } from './config/index.js';
 import type { Backend } from './core/backend.js';
 import type { CheckResult, RuntimeKind } from './core/ports.js';
 import { SparkError } from './errors.js';
+import { hasClusterConfig as hasKubeConfig } from './runtimes/kubernetes/cluster-config.js';
 
 const openers = {
   kubernetes: async (config: Config): Promise<Backend> => {
@@ -26,10 +25,8 @@ export function openBackend(kind: RuntimeKind, config: Config): Promise<Backend>
 }
 
 /** A kubeconfig file or in-cluster credentials exist (checked without loading the Kubernetes client). */
-export function hasClusterConfig(config: Config, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return true;
-  const paths = config.get('KUBECONFIG')?.split(delimiter).filter(Boolean) ?? [join(env.HOME || homedir(), '.kube', 'config')];
-  return paths.some((p) => existsSync(p));
+export function hasClusterConfig(config: Config): boolean {
+  return hasKubeConfig({ KUBECONFIG: config.get('KUBECONFIG'), SPARK_CONTEXT: config.get('SPARK_CONTEXT') });
 }
 
 /** The runtime this command uses; never a silent switch from Kubernetes to local. */

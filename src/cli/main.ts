@@ -36,7 +36,8 @@ function buildProgram(): Command {
   registerLifecycle(program);
   registerConfig(program);
   registerAdmin(program);
-  for (const command of program.commands) command.exitOverride().showSuggestionAfterError(true);
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const command of all(program)) command.exitOverride().showSuggestionAfterError(true);
   return program;
 }
 
@@ -66,5 +67,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Exit only once stdout and stderr are flushed: a piped `--json` must never be cut short. */
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
 const code = await main(process.argv.slice(2));
+await Promise.all([flush(process.stdout), flush(process.stderr)]);
 process.exit(code);

@@ -47,7 +47,7 @@ test('the start-up path loads neither the Kubernetes client nor the PostgreSQL d
     inputs.push(...Object.keys(output.inputs));
     for (const imp of output.imports) if (imp.kind === 'import-statement' && imp.path.startsWith('dist/')) queue.push(imp.path);
   }
-  assert.ok(inputs.some((i) => i.includes('src/cli/main.ts')), 'the entry is main.ts');
+  assert.ok(inputs.some((i) => i.includes('src/cli/entry.ts')), 'the entry is entry.ts');
   const heavy = inputs.filter((i) => /node_modules\/(@kubernetes|pg|pg-[a-z]+|ora|zod)\//.test(i));
   assert.deepEqual(heavy, []);
 });

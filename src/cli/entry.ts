@@ -1,0 +1,9 @@
+// The fast path: `spark --version` answers before the CLI framework is even parsed.
+declare const SPARK_VERSION: string;
+
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${typeof SPARK_VERSION === 'string' ? SPARK_VERSION : '0.0.0-dev'}\n`);
+} else {
+  await import('./main.js');
+}
