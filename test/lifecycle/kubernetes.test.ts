@@ -241,3 +241,33 @@ test('without a cluster, create says so and suggests the local runtime', async (
   assert.equal(result.code, 1);
   assert.match(result.stderr, /--runtime local/);
 });
+
+test('rotate-password with sparks: refuses without --yes, then rewrites their DATABASE_URL and the spark-cli-config Secret', async () => {
+  const settings = await makeRole(server, { prefix: 'rotate' });
+  const roleEnv = { ...env, POSTGRES_USER: settings.user, POSTGRES_PASSWORD: settings.password };
+  const name = unique('rot');
+  assert.equal((await runSpark(['create', name, '--no-shell'], { env: roleEnv })).code, 0);
+  const urlOf = () => {
+    const secret = cluster.get('secrets', 'spark', `${name}-secret`) as { data?: Record<string, string> };
+    return new URL(Buffer.from(secret.data!.DATABASE_URL!, 'base64').toString());
+  };
+  assert.equal(decodeURIComponent(urlOf().password), settings.password);
+
+  const refused = await runSpark(['admin', 'rotate-password'], { env: roleEnv });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, new RegExp(name));
+
+  const rotated = await runSpark(['admin', 'rotate-password', '--yes'], { env: roleEnv });
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const newPassword = decodeURIComponent(urlOf().password);
+  assert.notEqual(newPassword, settings.password);
+  const stored = cluster.get('secrets', 'spark', 'spark-cli-config') as { data?: Record<string, string> };
+  assert.equal(Buffer.from(stored.data!.POSTGRES_PASSWORD!, 'base64').toString(), newPassword);
+  assert.ok(!(rotated.stdout + rotated.stderr).includes(newPassword), 'the stored password is not printed');
+
+  const { POSTGRES_PASSWORD: _old, ...withoutPassword } = roleEnv;
+  // The new password now comes from the Secret, so spark still works without POSTGRES_PASSWORD set.
+  const deleted = await runSpark(['delete', name, '--yes'], { env: withoutPassword });
+  assert.equal(deleted.code, 0, deleted.stderr);
+  await assertNothingLeft(name);
+});

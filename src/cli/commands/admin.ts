@@ -1,9 +1,11 @@
 import { Option, type Command } from 'commander';
 import { usageError } from '../../errors.js';
 import type { SslMode } from '../../database/settings.js';
+import type { Config } from '../../config/index.js';
 import { contextFor, type Context } from '../context.js';
 
 interface SetupFlags {
+  yes?: boolean;
   superuserUrl?: string;
   passwordStdin?: boolean;
   printSql?: boolean;
@@ -19,6 +21,7 @@ export function register(program: Command): void {
     .option('--superuser-url <url>', 'a superuser connection, e.g. postgresql://postgres:PASSWORD@HOST:5432/homelab')
     .option('--password-stdin', "read the spark role's password from stdin instead of generating one")
     .option('--print-sql', 'print the SQL for a DBA to run in psql instead of running it')
+    .option('-y, --yes', 'write the new password into the spark-cli-config Secret without asking')
     .addOption(new Option('--isolation <mode>', 'shared: sparks use the spark role; role: one role per spark (PostgreSQL 16+)').choices(['shared', 'role']))
     .action(async (flags: SetupFlags, command: Command) => setupDb(contextFor(command), flags));
   admin
@@ -84,20 +87,53 @@ async function setupDb(ctx: Context, flags: SetupFlags): Promise<void> {
     `Connect on ${r.connectOn.padEnd(7)} ${yesNo(r.connectGranted)}`,
   ];
   ui.result(null, () => lines.join('\n'));
-  if (result.password) showPassword(ctx, role, result.password, 'stdout');
+  if (result.password && !(await storeInCluster(ctx, config, result.password, Boolean(flags.yes)))) showPassword(ctx, role, result.password, 'stdout');
 }
+
+/**
+ * Offer to put the new password into the spark-cli-config Secret (PRODUCT: the Secret is a config
+ * source), after confirmation. Returns true when stored, so the password need not be shown.
+ */
+async function storeInCluster(ctx: Context, config: Config, password: string, yes: boolean): Promise<boolean> {
+  const { hasClusterConfig } = await import('../../backends.js');
+  if (!hasClusterConfig(config) || ctx.ui.json) return false;
+  if (!yes && !(ctx.ui.options.interactive && (await ctx.ui.confirm(`Write the new password into the spark-cli-config Secret in namespace ${config.get('SPARK_NAMESPACE')}?`)))) return false;
+  const { writeCliConfigSecretValues } = await import('../../runtimes/kubernetes/cli-config-secret.js');
+  await writeCliConfigSecretValues(clusterOf(config), { POSTGRES_PASSWORD: password });
+  ctx.ui.info(`${ctx.ui.green('✓')} stored as POSTGRES_PASSWORD in Secret spark-cli-config (read it with: source deploy/load-env.sh)`);
+  return true;
+}
+
+const clusterOf = (config: Config) => ({ KUBECONFIG: config.get('KUBECONFIG'), SPARK_CONTEXT: config.get('SPARK_CONTEXT'), SPARK_NAMESPACE: config.get('SPARK_NAMESPACE') });
 
 async function rotate(ctx: Context, yes: boolean): Promise<void> {
   const config = await ctx.config();
+  const { ui } = ctx;
   const { settingsFromConfig } = await import('../../database/settings.js');
   const { rotatePassword } = await import('../../database/rotate.js');
-  const result = await rotatePassword(settingsFromConfig(config), { yes });
-  const { ui } = ctx;
+  const { hasClusterConfig } = await import('../../backends.js');
+  const role = config.require('POSTGRES_USER');
+  const oldPassword = config.get('POSTGRES_PASSWORD');
+  const carriesOld = (url: URL) => decodeURIComponent(url.username) === role && decodeURIComponent(url.password) === oldPassword;
+  const cluster = hasClusterConfig(config) ? await import('../../runtimes/kubernetes/cli-config-secret.js') : undefined;
+  // Sparks whose DATABASE_URL carries the old password would break: list them and ask first.
+  const sparks = cluster ? (await cluster.rewriteSparkDatabaseUrls(clusterOf(config), carriesOld, 'unused', { dryRun: true })).changed : [];
+  if (sparks.length && !yes) {
+    const ok = ui.options.interactive && (await ui.confirm(`Rotate, then rewrite DATABASE_URL and restart ${sparks.length} spark(s): ${sparks.join(', ')}?`));
+    if (!ok) throw usageError(`Not rotated: sparks ${sparks.join(', ')} use the current password.`, 'Run again with --yes to rotate and update them, or use SPARK_DB_ISOLATION=role (PostgreSQL 16+) so sparks have their own roles.');
+  }
+  const result = await rotatePassword(settingsFromConfig(config), { yes: yes || sparks.length > 0 });
   if (ui.json) {
     ui.result({ role: result.role, password: result.password, affected: result.affected }, () => '');
     return;
   }
   ui.info(`${ui.green('✓')} the password of role ${result.role} was changed (sent as a SCRAM verifier)`);
-  if (result.affected.length) ui.warn(`these sparks still carry the old password in DATABASE_URL: ${result.affected.join(', ')}`);
-  showPassword(ctx, result.role, result.password, 'stdout');
+  if (cluster) {
+    const rewritten = await cluster.rewriteSparkDatabaseUrls(clusterOf(config), carriesOld, result.password);
+    if (rewritten.changed.length) ui.info(`${ui.green('✓')} updated DATABASE_URL and restarted: ${rewritten.changed.join(', ')}`);
+    if (rewritten.failed.length) ui.warn(`could not update: ${rewritten.failed.map((f) => `${f.name} (${f.error})`).join(', ')} — run spark admin rotate-password again or fix their Secrets by hand`);
+  } else if (result.affected.length) {
+    ui.warn(`these sparks still carry the old password in DATABASE_URL: ${result.affected.join(', ')}`);
+  }
+  if (!(await storeInCluster(ctx, config, result.password, yes))) showPassword(ctx, result.role, result.password, 'stdout');
 }
