@@ -417,6 +417,11 @@ function dispatch(
       const items = api.list(def, ns, labels, fields);
       const rv = String(store.resourceVersion);
       if (table) return { code: 200, body: toTable(def, items, rv, include) };
+      // Metadata-only lists, as real API servers serve them (spark asks for ConfigMaps this way).
+      if (accept && /as=PartialObjectMetadataList/.test(accept) && /g=meta\.k8s\.io/.test(accept)) {
+        const meta = { apiVersion: 'meta.k8s.io/v1' };
+        return { code: 200, body: { kind: 'PartialObjectMetadataList', ...meta, metadata: { resourceVersion: rv }, items: items.map((o) => ({ kind: 'PartialObjectMetadata', ...meta, metadata: o.metadata })) } };
+      }
       return { code: 200, body: { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: rv }, items: items.map(listItem) } };
     }
     case 'create':
