@@ -8,8 +8,8 @@ import { runSpark } from '../support/cli.js';
 // Distinctive values: if any of them, or an encoded form, shows up in output, redaction failed.
 const SECRETS = {
   POSTGRES_PASSWORD: 'pw-Zq8!@:/?#%é-UNIQUE',
-  ANTHROPIC_API_KEY: 'sk-ant-api03-UNIQUEANTHROPICKEY0123456789',
-  GITHUB_TOKEN: 'ghp_UNIQUEGITHUBTOKEN0123456789abcdefABCD',
+  ANTHROPIC_API_KEY: 'sk-ant-fake.UNIQUE.ANTHROPIC.KEY',
+  GITHUB_TOKEN: 'ghp_fake.UNIQUE.GITHUB.TOKEN',
 };
 const forms = (v: string) => [v, encodeURIComponent(v), Buffer.from(v).toString('base64')];
 

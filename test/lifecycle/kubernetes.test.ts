@@ -36,7 +36,7 @@ before(async () => {
     KUBECONFIG: kubeconfig,
     SSH_PUBLIC_KEY_PATH: join(home, 'id_ed25519.pub'),
     SPARK_SSH: fakeSsh,
-    ANTHROPIC_API_KEY: 'sk-ant-api03-LIFECYCLE-SECRET-KEY',
+    ANTHROPIC_API_KEY: 'sk-ant-fake.LIFECYCLE-SECRET.KEY',
   };
 });
 
