@@ -5,11 +5,10 @@
  * here) and, when the machine has it, the system's PostgreSQL 15 (for database create/drop alone).
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { initServer, randomServerPassword, startServer, type RunningServer } from '../../src/database/server.js';
+import { freePort, initServer, randomServerPassword, startServer, type RunningServer } from '../../src/database/server.js';
 import { setupDatabase } from '../../src/database/setup.js';
 import { SPARK } from './paths.js';
 import { failureReason, run, succeeded } from './proc.js';
@@ -51,17 +50,6 @@ async function query(connection: Connection, sql: string, params: unknown[] = []
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function embeddedBinDir(): Promise<string> {

@@ -7,6 +7,7 @@
  * user, and every directory above it (and the binaries) must be traversable by it — true under
  * /tmp, not under /root. As a normal user everything runs as that user.
  */
+import { createServer as createNetServer } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, mkdirSync, fstatSync } from 'node:fs';
@@ -304,4 +305,16 @@ export async function ensureServer(options: ServerOptions): Promise<{ initialise
 /** A random password for a server superuser. */
 export function randomServerPassword(): string {
   return randomBytes(24).toString('base64url');
+}
+
+/** A port nothing listens on right now, on loopback (the OS picks it). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

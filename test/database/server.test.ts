@@ -1,22 +1,12 @@
 /** The server process manager on its own: init, start, a stale postmaster.pid, a taken port, stop. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect } from '../../src/database/connect.js';
-import { initServer, readPostmasterPid, serverState, startServer, stopServer } from '../../src/database/server.js';
+import { freePort, initServer, readPostmasterPid, serverState, startServer, stopServer } from '../../src/database/server.js';
 import { testServers } from '../support/postgres.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('a server is initialised with scram auth, survives a stale postmaster.pid, reports a taken port with its log, and stops', async () => {
   const [pg] = testServers();

@@ -4,7 +4,7 @@
  * a clear-text password in the server log (log_statement=all).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { capture } from '../support/capture.js';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { readRole } from '../../src/database/roles.js';
@@ -14,16 +14,7 @@ import { connectUrl, logSince, logSize, runSparkSource, sparkSettings, superuser
 const PSQL = '/usr/bin/psql';
 
 function psql(url: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PSQL, [url, '-X', '-v', 'ON_ERROR_STOP=1', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return capture(PSQL, [url, '-X', '-v', 'ON_ERROR_STOP=1', ...args], { env: { PATH: process.env.PATH }, input });
 }
 
 const roleName = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;

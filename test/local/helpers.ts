@@ -3,7 +3,8 @@
  * server, stopped and removed afterwards, also its /var/lib/spark cluster when run as root),
  * running a shell invocation the way `spark shell` does, and inspecting the server as superuser.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { capture } from '../support/capture.js';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -61,17 +62,7 @@ export interface Ran {
 
 /** Run a ShellInvocation as the CLI's runAttached does (its env over ours), capturing output. */
 export function runInvocation(invocation: ShellInvocation, input = ''): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(invocation.program, invocation.args, { cwd: invocation.cwd, env: { ...process.env, ...invocation.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.on('error', () => {}); // a program that exits without reading its input
-    child.stdin.end(input);
-  });
+  return capture(invocation.program, invocation.args, { cwd: invocation.cwd, env: { ...process.env, ...invocation.env }, input });
 }
 
 /** A superuser connection to the embedded server, to look at what spark did from the outside. */

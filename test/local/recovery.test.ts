@@ -3,6 +3,7 @@
  * a taken port, a stale lock; concurrent first starts from several processes are safe; and
  * `spark local stop` / `status` report the truth. Conditions are awaited with deadlines, never slept on.
  */
+import { capture } from '../support/capture.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -162,16 +163,7 @@ describe('local runtime: recovery', () => {
     try {
       const runs = await Promise.all(
         [1, 2, 3].map(
-          () =>
-            new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-              const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, fresh.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-              let stdout = '';
-              let stderr = '';
-              child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-              child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-              child.on('error', reject);
-              child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-            }),
+          () => capture(process.execPath, ['--import', 'tsx', FIXTURE, fresh.dataDir]),
         ),
       );
       for (const run of runs) assert.equal(run.code, 0, run.stderr);

@@ -8,8 +8,9 @@
  * uid/gid, its own data directory), i.e. the normal-user path; as a normal user the root-only
  * tests are skipped and the rest of the suite is the normal-user path.
  */
+import { capture } from '../support/capture.js';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -107,20 +108,11 @@ describe('local runtime: root and normal users', () => {
     chownSync(base, nobody.uid, nobody.gid);
     chmodSync(base, 0o700);
     try {
-      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', CYCLE, base], {
-          uid: nobody.uid,
-          gid: nobody.gid,
-          cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves from
-          env: { PATH: process.env.PATH, HOME: base, TMPDIR: base },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      const run = await capture(process.execPath, ['--import', 'tsx', CYCLE, base], {
+        uid: nobody.uid,
+        gid: nobody.gid,
+        cwd: fileURLToPath(new URL('../..', import.meta.url)), // where tsx resolves from
+        env: { PATH: process.env.PATH, HOME: base, TMPDIR: base },
       });
       assert.equal(run.code, 0, run.stderr);
       const seen = JSON.parse(run.stdout) as Record<string, unknown>;

@@ -9,15 +9,14 @@
  * As root the servers run as the OS user `postgres` (initdb refuses root); the temp dirs are under
  * /tmp, which that user can traverse. As a normal user they run as that user.
  */
-import { spawn } from 'node:child_process';
+import { capture, type Captured } from './capture.js';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatabaseSettings } from '../../src/database/settings.js';
-import { initServer, isPostgresProcess, readPostmasterPid, startServer, stopServer } from '../../src/database/server.js';
+import { freePort, initServer, isPostgresProcess, readPostmasterPid, startServer, stopServer } from '../../src/database/server.js';
 
 const ENV_KEY = 'SPARK_TEST_POSTGRES';
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,22 +40,7 @@ export interface TestServer {
   binDir: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = Captured;
 
 /**
  * Run `spark` from source (tsx), so the test servers never depend on a stale build.
@@ -64,19 +48,10 @@ export interface CliResult {
  */
 export function runSparkSource(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
   const home = mkdtempSync(join(tmpdir(), 'spark-cli-home-'));
-  return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SPARK_CONFIG: join(home, 'none.json'), KUBECONFIG: join(home, 'no-kubeconfig'), SPARK_RUNTIME: 'local', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
+  return capture(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SPARK_CONFIG: join(home, 'none.json'), KUBECONFIG: join(home, 'no-kubeconfig'), SPARK_RUNTIME: 'local', ...options.env },
+    input: options.input,
   }).finally(() => rmSync(home, { recursive: true, force: true }));
 }
 

@@ -27,7 +27,7 @@ import { promisify } from 'node:util';
 import type { Isolation } from '../../core/ports.js';
 import { connect } from '../../database/connect.js';
 import { generatePassword } from '../../database/scram.js';
-import { initServer, isPostgresProcess, randomServerPassword, readPostmasterPid, serverIdentity, startServer, stopServer } from '../../database/server.js';
+import { freePort, initServer, isPostgresProcess, randomServerPassword, readPostmasterPid, serverIdentity, startServer, stopServer } from '../../database/server.js';
 import { databaseUrl } from '../../database/settings.js';
 import { setupDatabase } from '../../database/setup.js';
 import { SparkError } from '../../errors.js';
@@ -247,17 +247,6 @@ export function portFree(port: number, host = LOCAL_HOST): Promise<boolean> {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-export function freePort(host = LOCAL_HOST): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 
