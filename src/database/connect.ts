@@ -1,17 +1,10 @@
 import type { Client, ClientConfig } from 'pg';
 import { registerSecret } from '../redact.js';
 import { connectionError } from './errors.js';
-import type { SslMode } from './settings.js';
+import type { DatabaseSettings, SslMode } from './settings.js';
 
-export interface ConnectionTarget {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-  sslmode: SslMode;
-  connectTimeoutMs?: number;
-}
+/** Where one connection goes: the connection part of the settings. */
+export type ConnectionTarget = Pick<DatabaseSettings, 'host' | 'port' | 'user' | 'password' | 'database' | 'sslmode' | 'connectTimeoutMs'>;
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
