@@ -99,7 +99,7 @@ test('401, a missing namespace, 409 and connection failures each get their own m
 
 test('a Go-CLI spark (labels only) is listed as legacy; a lone ConfigMap is Incomplete; replicas 0 is Stopped', () => {
   const labels = { app: 'spark', 'spark-name': 'old-owl' };
-  const legacy = summarize({ name: 'old-owl', deployment: { metadata: { name: 'old-owl', labels }, spec: { replicas: 1, selector: {}, template: {} } }, pods: [] }, 'spark');
+  const legacy = summarize({ name: 'old-owl', deployment: { metadata: { name: 'old-owl', labels }, spec: { replicas: 1 } }, pods: [] }, 'spark');
   assert.equal(legacy.legacy, true);
   assert.equal(legacy.state, 'Starting');
   const managed = { ...labels, 'app.kubernetes.io/managed-by': 'spark' };
@@ -109,7 +109,7 @@ test('a Go-CLI spark (labels only) is listed as legacy; a lone ConfigMap is Inco
   const stopped = summarize(
     {
       name: 'old-owl',
-      deployment: { metadata: { name: 'old-owl', labels: managed }, spec: { replicas: 0, selector: {}, template: {} } },
+      deployment: { metadata: { name: 'old-owl', labels: managed }, spec: { replicas: 0 } },
       service: { metadata: { name: 'old-owl-ssh', labels: managed }, status: { loadBalancer: { ingress: [{ hostname: 'spark-old-owl.tail1234.ts.net' }] } } },
       pvc: { metadata: { name: 'old-owl-storage', labels: managed } },
       configMap: { metadata: { name: 'old-owl-config', labels: managed } },

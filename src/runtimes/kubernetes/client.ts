@@ -5,6 +5,8 @@
  * through a dynamic `import()`.
  */
 import * as k8s from '@kubernetes/client-node';
+import http from 'node:http';
+import https from 'node:https';
 import { SparkError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { hasClusterConfig, inCluster, kubeconfigPaths, type ClusterSettings } from './cluster-config.js';
@@ -155,16 +157,14 @@ export class KubeClient {
    * every failure comes back as a SparkError naming the operation and the context.
    */
   async call<T>(operation: KubeOperation, fn: (options: k8s.ConfigurationOptions) => Promise<T>, request: RequestOptions = {}): Promise<T> {
-    const timeout = AbortSignal.timeout(request.timeoutMs ?? this.defaultTimeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const { signal, timeout } = this.deadline(request);
     const middleware: k8s.ObservableMiddleware = {
       pre: (context) => {
         context.setSignal(signal);
         if (request.contentType) context.setHeaderParam('Content-Type', request.contentType);
         if (request.accept) context.setHeaderParam('Accept', request.accept);
         // Tokens from exec plugins and in-cluster files are only known once applied to a request.
-        const auth = context.getHeaders().Authorization;
-        if (auth) registerSecret(auth.replace(/^(Bearer|Basic)\s+/i, ''));
+        registerAuthorization(context.getHeaders().Authorization);
         return new k8s.Observable(Promise.resolve(context));
       },
       post: (response) => new k8s.Observable(Promise.resolve(response)),
@@ -176,6 +176,31 @@ export class KubeClient {
     }
   }
 
+  /**
+   * LIST as plain JSON, each item reduced by `keep` as soon as the body is parsed. The typed client
+   * would build a second, typed copy of every object: at 1,000 sparks, five lists held twice outgrow
+   * the memory budget. Auth, TLS and proxies come from the kubeconfig as for the typed client.
+   */
+  async list<T>(operation: KubeOperation, path: string, query: Record<string, string>, keep: (item: never) => T, request: RequestOptions = {}): Promise<T[]> {
+    const { signal, timeout } = this.deadline(request);
+    try {
+      const url = new URL(this.target.server.replace(/\/+$/, '') + path);
+      for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+      const options: https.RequestOptions = { method: 'GET', headers: { Accept: request.accept ?? 'application/json' }, signal };
+      await this.kc.applyToHTTPSOptions(options);
+      registerAuthorization((options.headers as Record<string, string | undefined>).Authorization);
+      const body = await getText(url, options);
+      return ((JSON.parse(body) as { items?: never[] }).items ?? []).map(keep);
+    } catch (error) {
+      throw mapKubeError(error, this.target, operation, { aborted: request.signal?.aborted === true, timedOut: timeout.aborted });
+    }
+  }
+
+  private deadline(request: RequestOptions): { signal: AbortSignal; timeout: AbortSignal } {
+    const timeout = AbortSignal.timeout(request.timeoutMs ?? this.defaultTimeoutMs);
+    return { timeout, signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout };
+  }
+
   /** Like call, but a 404 is `undefined` instead of an error. */
   async find<T>(operation: KubeOperation, fn: (options: k8s.ConfigurationOptions) => Promise<T>, request: RequestOptions = {}): Promise<T | undefined> {
     try {
@@ -185,6 +210,30 @@ export class KubeClient {
       throw error;
     }
   }
+}
+
+function registerAuthorization(header: string | undefined): void {
+  if (header) registerSecret(header.replace(/^(Bearer|Basic)\s+/i, ''));
+}
+
+/** The body of a GET; a status other than 2xx rejects with the client's own ApiException. */
+function getText(url: URL, options: https.RequestOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'http:' ? http : https).request(url, options, (response) => {
+      // Appending strings keeps one copy of the body; collecting Buffers keeps two.
+      response.setEncoding('utf8');
+      let text = '';
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const code = response.statusCode ?? 0;
+        if (code >= 200 && code < 300) resolve(text);
+        else reject(new k8s.ApiException(code, `HTTP ${code}`, text, {}));
+      });
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 /** Open a client for these settings (kubeconfig the kubectl way; namespace default `spark`). */

@@ -17,6 +17,11 @@ export const APP = 'spark';
 /** Selects every spark, including those made by the Go CLI. */
 export const ALL_SPARKS_SELECTOR = `${LABEL_APP}=${APP}`;
 
+/** Selects the objects of these sparks, in one set-based selector. */
+export function sparksSelector(names: string[]): string {
+  return `${LABEL_APP}=${APP},${LABEL_SPARK_NAME} in (${names.join(',')})`;
+}
+
 /** Selects the objects of one spark (Go-CLI sparks carry only these two labels, so select on them). */
 export function sparkSelector(name: string): string {
   return `${LABEL_APP}=${APP},${LABEL_SPARK_NAME}=${name}`;

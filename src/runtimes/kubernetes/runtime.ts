@@ -32,6 +32,7 @@ import {
   serviceName,
   sparkNameOf,
   sparkSelector,
+  sparksSelector,
   tailnetHostname,
 } from './labels.js';
 import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ManifestOptions, type SparkObject } from './manifests.js';
@@ -128,15 +129,39 @@ const op = (k: KindOps, verb: KubeOperation['verb'], name?: string): KubeOperati
 
 const SERVER_SIDE_APPLY = 'application/apply-patch+yaml';
 
+/** Beyond this many names a selector makes URLs that proxies in front of API servers may refuse. */
+const SELECTOR_NAMES_MAX = 100;
+
+/** The collection of a kind in the namespace, e.g. /apis/apps/v1/namespaces/spark/deployments. */
+const collectionPath = (k: { group: string; resource: string }, namespace: string): string =>
+  `${k.group ? `/apis/${k.group}/v1` : '/api/v1'}/namespaces/${encodeURIComponent(namespace)}/${k.resource}`;
+
+/** The metadata a spark's objects are joined and judged by (no managedFields, which are most of it). */
+interface Brief {
+  metadata?: Pick<k8s.V1ObjectMeta, 'name' | 'labels' | 'annotations' | 'creationTimestamp' | 'deletionTimestamp'>;
+}
+
 /** What the cluster holds of one spark, gathered by one LIST per kind (or GETs by name). */
 interface SparkObjects {
   name: string;
-  deployment?: k8s.V1Deployment;
-  service?: k8s.V1Service;
-  pvc?: k8s.V1PersistentVolumeClaim;
-  configMap?: k8s.V1ConfigMap;
+  deployment?: Brief & { spec?: { replicas?: number }; status?: { readyReplicas?: number } };
+  service?: Brief & { status?: k8s.V1ServiceStatus };
+  pvc?: Brief & { status?: { phase?: string } };
+  configMap?: Brief & { data?: Record<string, string> };
   pods: k8s.V1Pod[];
 }
+
+/** Listing keeps of each object only what summarize reads, so a thousand sparks stay small. */
+const brief = ({ metadata: m }: Meta): Brief => ({
+  metadata: { name: m?.name, labels: m?.labels, annotations: m?.annotations, creationTimestamp: m?.creationTimestamp, deletionTimestamp: m?.deletionTimestamp },
+});
+const KEEP = {
+  deployment: (d: k8s.V1Deployment): NonNullable<SparkObjects['deployment']> => ({ ...brief(d), spec: { replicas: d.spec?.replicas }, status: { readyReplicas: d.status?.readyReplicas } }),
+  service: (s: k8s.V1Service): NonNullable<SparkObjects['service']> => ({ ...brief(s), status: s.status }),
+  pvc: (p: k8s.V1PersistentVolumeClaim): NonNullable<SparkObjects['pvc']> => ({ ...brief(p), status: { phase: p.status?.phase } }),
+  configMap: (cm: k8s.V1ConfigMap): NonNullable<SparkObjects['configMap']> => brief(cm),
+  pod: (p: k8s.V1Pod): k8s.V1Pod => ({ ...brief(p), spec: { containers: (p.spec?.containers ?? []).map(({ name, image }) => ({ name, image })) }, status: p.status }),
+};
 
 /** The pod that matters: the newest that is not being deleted (else the newest). */
 function currentPod(pods: k8s.V1Pod[]): k8s.V1Pod | undefined {
@@ -187,7 +212,9 @@ export function summarize(objects: SparkObjects, namespace: string): RuntimeSpar
   }
   const pod = currentPod(objects.pods);
   if (!pod) {
-    spark.reason = 'no pod yet';
+    // Listing fetches pods only where the Deployment is not ready: a ready one says enough.
+    if ((deployment?.status?.readyReplicas ?? 0) > 0) spark.state = 'Running';
+    else spark.reason = 'no pod yet';
     return spark;
   }
   const verdict = podVerdict(pod, { sparkName: name, namespace, volumePending: pvc?.status?.phase === 'Pending' });
@@ -277,24 +304,26 @@ export class KubernetesRuntime implements Runtime {
 
   /** One LIST per kind for every spark, whatever their number. */
   async list(): Promise<RuntimeSpark[]> {
-    const groups = await this.gather(ALL_SPARKS_SELECTOR);
+    const groups = await this.gather();
     return [...groups.values()].map((g) => summarize(g, this.namespace)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  private async gather(labelSelector: string, request: RequestOptions = {}): Promise<Map<string, SparkObjects>> {
+  private async gather(): Promise<Map<string, SparkObjects>> {
     const c = this.client;
-    const q = { labelSelector };
-    const listOf = <T extends Meta>(k: KindOps, accept?: string) => c.call(op(k, 'list'), (o) => k.list(c, q, o), { ...request, accept }).then((l) => l.items as T[]);
-    const [deployments, services, pvcs, configMaps, pods] = await Promise.all([
-      listOf<k8s.V1Deployment>(KINDS.Deployment),
-      listOf<k8s.V1Service>(KINDS.Service),
-      listOf<k8s.V1PersistentVolumeClaim>(KINDS.PersistentVolumeClaim),
+    const listOf = <T>(k: { group: string; resource: string }, keep: (item: never) => T, labelSelector = ALL_SPARKS_SELECTOR, accept?: string) =>
+      c.list({ verb: 'list', resource: k.resource, group: k.group || undefined }, collectionPath(k, c.namespace), { labelSelector }, keep, { accept });
+    const [deployments, services, pvcs, configMaps] = await Promise.all([
+      listOf(KINDS.Deployment, KEEP.deployment),
+      listOf(KINDS.Service, KEEP.service),
+      listOf(KINDS.PersistentVolumeClaim, KEEP.pvc),
       // Only their presence and annotations matter here, not the init script each one carries.
-      listOf<k8s.V1ConfigMap>(KINDS.ConfigMap, METADATA_ONLY),
-      c.call({ verb: 'list', resource: 'pods' }, (o) => c.core.listNamespacedPod({ namespace: c.namespace, labelSelector }, o), request).then((l) => l.items),
+      listOf(KINDS.ConfigMap, KEEP.configMap, ALL_SPARKS_SELECTOR, METADATA_ONLY),
     ]);
+    // Pods, the largest list by far, only explain sparks that are not ready.
+    const unready = deployments.filter((d) => d.spec?.replicas !== 0 && !d.status?.readyReplicas).map((d) => sparkNameOf(d.metadata?.labels) ?? '').filter(Boolean);
+    const pods = unready.length === 0 ? [] : await listOf({ group: '', resource: 'pods' }, KEEP.pod, unready.length <= SELECTOR_NAMES_MAX ? sparksSelector(unready) : ALL_SPARKS_SELECTOR);
     const groups = new Map<string, SparkObjects>();
-    const group = (o: Meta): SparkObjects | undefined => {
+    const group = (o: Brief): SparkObjects | undefined => {
       const name = sparkNameOf(o.metadata?.labels);
       if (!name) return undefined;
       let g = groups.get(name);

@@ -10,7 +10,8 @@
  *   await cluster.stop();
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
@@ -46,6 +47,8 @@ export interface FakeClusterOptions {
   tailscaleFinalizer?: { enabled: boolean; removeAfterMs: number | null };
   crashIntervalMs?: number;
   tailnet?: string;
+  /** Serve HTTPS with this key and certificate (PEM); kubeconfigs then carry the certificate as CA. */
+  tls?: { key: string; cert: string };
 }
 
 export interface KubeconfigOptions {
@@ -136,16 +139,17 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     requestListeners: new Set(),
     address: () => `127.0.0.1:${port}`,
   };
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(state, req, res);
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   const controls: FakeClusterControls = {
     setReadyDelay: (ms) => {
@@ -196,8 +200,13 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       const config = {
         apiVersion: 'v1',
         kind: 'Config',
-        // @kubernetes/client-node refuses plain http:// unless TLS verification is (nominally) skipped.
-        clusters: [{ name: context, cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+        clusters: [
+          {
+            name: context,
+            // @kubernetes/client-node refuses plain http:// unless TLS verification is (nominally) skipped.
+            cluster: options.tls ? { server: url, 'certificate-authority-data': Buffer.from(options.tls.cert).toString('base64') } : { server: url, 'insecure-skip-tls-verify': true },
+          },
+        ],
         users: [{ name: `${context}-user`, user: { token: k.token ?? options.token ?? 'fake-token' } }],
         contexts: [{ name: context, context: { cluster: context, user: `${context}-user`, namespace: k.namespace ?? 'spark' } }],
         'current-context': context,
