@@ -24,7 +24,8 @@ export async function listCommand(ctx: Context): Promise<void> {
     const listing = await listSparks(backends);
     listing.unavailable.push(...(unavailable as typeof listing.unavailable));
     const showRuntime = new Set(listing.sparks.map((s) => s.runtime)).size > 1;
-    const rendered = await renderTable(
+    // The table only for people: at 1,000 sparks it costs more memory than the listing itself.
+    const rendered = ui.json ? '' : await renderTable(
       [...['NAME'], ...(showRuntime ? ['RUNTIME'] : []), 'STATUS', 'AGE', 'DATABASE', 'SSH', 'REPO'],
       listing.sparks.map((s) => [s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), database(s, listing.unavailable.length > 0), s.ssh ?? '', s.repo ?? '']),
     );
