@@ -12,6 +12,13 @@ const version = typeof SPARK_VERSION === 'string' ? SPARK_VERSION : '0.0.0-dev';
 // Everything spark prints passes through the redaction step.
 guardStream(process.stdout);
 guardStream(process.stderr);
+// `spark list | head`: a reader that has gone is no failure. Later writes go nowhere and the command
+// still finishes, so a create is never cut short half-way.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 /** Commander errors that mean "the command line was wrong": exit 2. */
 const USAGE_CODES = new Set([

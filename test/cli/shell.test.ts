@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runSpark } from '../support/cli.js';
+import { SPARK_BIN, runSpark } from '../support/cli.js';
 
 test('--version prints the package version and exits 0', async () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -16,6 +17,16 @@ test('--help lists the commands and exits 0', async () => {
   assert.equal(result.code, 0);
   assert.match(result.stdout, /config/);
   assert.match(result.stdout, /--json/);
+});
+
+test('a reader that stops early (spark … | head) is no error: no stack trace, exit 0', async () => {
+  const child = spawn(process.execPath, [SPARK_BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the reader is gone before spark writes a byte
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
 });
 
 test('an unknown command is a usage error (exit 2) with a suggestion', async () => {
