@@ -14,23 +14,32 @@ export interface Queryable {
   query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
+/** Run `work` in a transaction: committed if it succeeds, rolled back if it throws. */
+export async function inTransaction<T>(client: Queryable, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
 /**
  * Run each step as its own query: CREATE/DROP DATABASE refuse to run inside a transaction block
  * or a multi-statement string (25001). `transaction` wraps steps that allow it, all or nothing.
  */
 export async function executePlan(client: Queryable, plan: SqlStep[], options: { transaction?: boolean; onStep?: (step: SqlStep) => void } = {}): Promise<void> {
   if (plan.length === 0) return;
-  if (options.transaction) await client.query('BEGIN');
-  try {
+  const run = async (): Promise<void> => {
     for (const step of plan) {
       options.onStep?.(step);
       await client.query(step.sql, step.params);
     }
-    if (options.transaction) await client.query('COMMIT');
-  } catch (error) {
-    if (options.transaction) await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  };
+  await (options.transaction ? inTransaction(client, run) : run());
 }
 
 /** The plan as a psql script. Only parameter-free plans can be printed. */

@@ -8,7 +8,7 @@ import { SparkError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { connect, targetFromUrl } from './connect.js';
 import { queryError } from './errors.js';
-import { executePlan, renderPlan, type SqlStep } from './plan.js';
+import { executePlan, inTransaction, renderPlan, type SqlStep } from './plan.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { readConnectGrant, readRole, serverVersionNum, type RoleAttributes, type RoleState } from './roles.js';
 import { generatePassword, scramVerifier, verifierMatches } from './scram.js';
@@ -149,12 +149,19 @@ export async function setupDatabase(options: SetupOptions): Promise<SetupResult>
     if (!me.rows[0]?.rolsuper) {
       throw new SparkError(`The role ${me.rows[0]?.current_user ?? target.user} of --superuser-url is not a superuser.`, { hint: 'Use the postgres superuser (or another superuser) for setup-db, or run with --print-sql and give the SQL to your DBA.', code: 'DB_NOT_SUPERUSER' });
     }
-    const state = await readState(client, options);
-    const plan = planSetup(state, options);
     if (options.printSql) {
+      const state = await readState(client, options);
+      const plan = planSetup(state, options);
       return { role: options.role, changes: plan.steps.map((s) => s.description), password: plan.newPassword, sql: header(options) + renderPlan(plan.steps), serverVersion: String(state.serverVersion) };
     }
-    await executePlan(client, plan.steps, { transaction: true }).catch((error: unknown) => {
+    // One setup at a time, from reading the state to the last change: two at once (two admins,
+    // parallel CI jobs) would plan from the same state and collide on the same catalog rows.
+    const plan = await inTransaction(client, async () => {
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('spark admin setup-db'))`);
+      const planned = planSetup(await readState(client, options), options);
+      await executePlan(client, planned.steps);
+      return planned;
+    }).catch((error: unknown) => {
       throw queryError(error, { operation: 'setup', role: options.role });
     });
     const after = await readState(client, options);

@@ -79,6 +79,15 @@ for (const server of testServers()) {
     await db.close();
   });
 
+  test(`${server.name}: setups at the same moment (two admins, parallel CI) all succeed, one after another`, async () => {
+    const { setupDatabase } = await import('../../src/database/setup.js');
+    const roles = Array.from({ length: 6 }, () => roleName('spark_race'));
+    // Each grants CONNECT on the same database: unserialized, some fail with "tuple concurrently updated".
+    const results = await Promise.allSettled(roles.map((role) => setupDatabase({ superuserUrl: server.superuserUrl, role, adminDatabase: server.adminDatabase, isolation: 'shared', password: randomBytes(12).toString('hex') })));
+    assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), []);
+    for (const role of roles) assert.equal((await attributes(server, role)).createdb, true);
+  });
+
   for (const password of SPECIAL_PASSWORDS) {
     test(`${server.name}: password ${JSON.stringify(password.slice(0, 16))}… round-trips through setup-db and DATABASE_URL (pg and psql)`, async () => {
       const role = roleName('spark_special');
