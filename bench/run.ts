@@ -418,7 +418,7 @@ async function scale(): Promise<void> {
 // ------------------------------------------------------------------ 2 and 5. list at growing sizes
 
 interface Listing {
-  sparks?: Array<{ name: string; database: unknown }>;
+  sparks?: Array<{ name: string; state: string; database: unknown }>;
   unavailable?: Array<{ part: string; reason: string }>;
 }
 
@@ -445,7 +445,7 @@ async function seedTo(cluster: FakeCluster, sparks: number): Promise<void> {
   }
 }
 
-function listCheck(expectedSparks: number, expectedDatabases: number): (o: RunOutcome) => string | undefined {
+function listCheck(expectedSparks: number, expectedDatabases: number, state = 'Running'): (o: RunOutcome) => string | undefined {
   return (o) => {
     let listing: Listing;
     try {
@@ -460,6 +460,8 @@ function listCheck(expectedSparks: number, expectedDatabases: number): (o: RunOu
     if (seeded.length !== expectedSparks) return `spark list showed ${seeded.length} seeded sparks, expected ${expectedSparks}`;
     const withDb = seeded.filter((s) => s.database).length;
     if (withDb !== expectedDatabases) return `spark list joined ${withDb} databases, expected ${expectedDatabases}`;
+    const other = seeded.find((s) => s.state !== state);
+    if (other) return `spark list showed ${other.name} ${other.state}, expected every seeded spark ${state}`;
     return undefined;
   };
 }
@@ -602,6 +604,11 @@ async function memory(): Promise<void> {
     await measure('`spark delete --yes <name>`', (i) => deleteCommand(`${names(i)}d`), true, async (i) => {
       if (i + 1 < settings.memoryRuns) await toDelete(i + 1);
     });
+    // The worst case: no Deployment ready (a cluster restart), so list fetches every spark's pod.
+    await fake.unreadyAllPods();
+    const starting = spark('spark list --json', 'list', '--json');
+    starting.check = listCheck(largest, seededDatabases, 'Starting');
+    await measure(`\`spark list --json\`, ${largest} sparks, none ready (every pod listed)`, starting, true);
   } else {
     const reason = fake ? postgresReason : fakeReason;
     for (const label of ['`spark list --json`', '`spark create --no-shell <name>`', '`spark delete --yes <name>`']) {

@@ -9,6 +9,8 @@ export interface FakeCluster {
   seedMethod: string;
   /** Store objects directly, then wait until the controller has made their pods. */
   seed(objects: Array<Record<string, unknown>>): Promise<void>;
+  /** A cluster restart: every pod replaced by one that is not ready (for the next hour). */
+  unreadyAllPods(): Promise<void>;
   /** Resource requests so far (discovery excluded from `total`), by `<verb> <resource>`. */
   requests?(): { total: number; byKey: Record<string, number> };
   stop(): Promise<void>;
@@ -27,6 +29,12 @@ export async function startFake(ws: Workspace): Promise<FakeCluster> {
     async seed(objects) {
       // In slices, so the controller's reconcile passes interleave rather than one huge pass.
       for (let i = 0; i < objects.length; i += 500) fake.seed(objects.slice(i, i + 500));
+      await fake.idle();
+    },
+    async unreadyAllPods() {
+      fake.controls.setReadyDelay(3_600_000);
+      const response = await fetch(`${fake.url}/api/v1/namespaces/spark/pods?labelSelector=app%3Dspark`, { method: 'DELETE' });
+      if (!response.ok) throw new Error(`deleting the pods: HTTP ${response.status}`);
       await fake.idle();
     },
     requests: () => ({ total: fake.counters.total(), byKey: fake.counters.snapshot() }),
