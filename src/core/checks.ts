@@ -25,7 +25,7 @@ export async function doctor(backend: Backend, configChecks: CheckResult[], spar
   const base = await testConfiguration(backend, configChecks);
   const { sparks, unavailable } = await listSparks([backend]);
   const estate: CheckResult[] = [];
-  for (const u of unavailable) estate.push({ id: `estate-${u.part}`, title: `List sparks (${u.part})`, status: 'warn', detail: u.reason });
+  for (const u of unavailable) estate.push({ id: `estate-${u.part}`, title: `List sparks (${u.part})`, status: 'warn', detail: u.reason, fix: u.fix ?? undefined });
   for (const spark of sparks) {
     if (spark.state === 'Incomplete') {
       estate.push({ id: `incomplete-${spark.name}`, title: `Spark ${spark.name} is incomplete`, status: 'warn', detail: spark.reason ?? undefined, fix: `spark delete ${spark.name} --yes`, blocking: false });
@@ -40,9 +40,12 @@ export async function doctor(backend: Backend, configChecks: CheckResult[], spar
         blocking: false,
       });
     }
-    if (spark.legacy) {
-      estate.push({ id: `legacy-${spark.name}`, title: `Spark ${spark.name} was made by the Go CLI`, status: 'ok', detail: 'listed, shown, shelled into and deleted like the others', blocking: false });
-    }
+  }
+  // One line for all of them: they need nothing done, and there may be hundreds.
+  const legacy = sparks.filter((s) => s.legacy).map((s) => s.name);
+  if (legacy.length) {
+    const names = legacy.length > 5 ? `${legacy.slice(0, 5).join(', ')} and ${legacy.length - 5} more` : legacy.join(', ');
+    estate.push({ id: 'legacy', title: `${legacy.length === 1 ? '1 spark was' : `${legacy.length} sparks were`} made by the Go CLI`, status: 'ok', detail: `${names}: listed, shown, shelled into and deleted like the others`, blocking: false });
   }
   return report([...base.checks, ...estate]);
 }

@@ -1,3 +1,4 @@
+import { SparkError } from '../errors.js';
 import type { Backend } from './backend.js';
 
 export interface DeleteOutcome {
@@ -12,6 +13,11 @@ export interface DeleteOutcome {
  * Go CLI) and, unless kept, its database. Missing pieces are success; what cannot be removed is named.
  */
 export async function deleteSpark(backend: Backend, name: string, options: { keepDatabase: boolean }): Promise<DeleteOutcome> {
+  // A database server that cannot be asked would be found out only after the objects are gone,
+  // leaving the database behind with nothing to show it belongs to a spark: delete nothing then.
+  if (!options.keepDatabase) await backend.databases.get(name).catch((error: unknown) => {
+    throw databaseUnreachable(name, error);
+  });
   const [objects, database] = await Promise.allSettled([
     backend.runtime.delete(name),
     options.keepDatabase ? Promise.resolve('kept' as const) : backend.databases.drop(name),
@@ -26,4 +32,14 @@ export async function deleteSpark(backend: Backend, name: string, options: { kee
   if (database.status === 'rejected') outcome.left.push(`database ${name}: ${(database.reason as Error).message}`);
   else if (database.value === 'dropped') outcome.removed.push(`database ${name}`);
   return outcome;
+}
+
+function databaseUnreachable(name: string, error: unknown): SparkError {
+  const reason = error instanceof SparkError ? error : undefined;
+  return new SparkError(`Nothing was deleted: the database of ${name} cannot be dropped. ${(error as Error).message}`, {
+    hint: `${reason?.hint ? `${reason.hint}\n` : ''}Or delete only the spark, keeping its database: spark delete ${name} --keep-db`,
+    code: reason?.code ?? 'DB_UNREACHABLE',
+    exitCode: reason?.exitCode,
+    cause: error,
+  });
 }

@@ -1,3 +1,4 @@
+import { SparkError } from '../errors.js';
 import type { Backend } from './backend.js';
 import type { RuntimeKind, RuntimeSpark, SparkDatabase, SparkState } from './ports.js';
 
@@ -14,10 +15,22 @@ export interface SparkRow {
   database: { name: string; owner: string; sizeBytes: number | null; connections: number | null } | null;
 }
 
+/** A part that could not be asked: what happened, and the fix when there is one. */
+export interface Unavailable {
+  runtime: RuntimeKind;
+  part: 'runtime' | 'database';
+  reason: string;
+  fix: string | null;
+}
+
+export function unavailable(runtime: RuntimeKind, part: Unavailable['part'], error: unknown): Unavailable {
+  return { runtime, part, reason: (error as Error).message, fix: error instanceof SparkError ? (error.hint ?? null) : null };
+}
+
 export interface Listing {
   sparks: SparkRow[];
   /** Parts that could not be asked, e.g. "database: connection refused"; the rest is still listed. */
-  unavailable: Array<{ runtime: RuntimeKind; part: 'runtime' | 'database'; reason: string }>;
+  unavailable: Unavailable[];
 }
 
 /** Join what the runtime knows with what the database server knows; either may be unreachable. */
@@ -26,8 +39,8 @@ export async function listSparks(backends: Backend[]): Promise<Listing> {
   await Promise.all(
     backends.map(async (backend) => {
       const [objects, databases] = await Promise.allSettled([backend.runtime.list(), backend.databases.list()]);
-      if (objects.status === 'rejected') listing.unavailable.push({ runtime: backend.kind, part: 'runtime', reason: (objects.reason as Error).message });
-      if (databases.status === 'rejected') listing.unavailable.push({ runtime: backend.kind, part: 'database', reason: (databases.reason as Error).message });
+      if (objects.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'runtime', objects.reason));
+      if (databases.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'database', databases.reason));
       const sparks = objects.status === 'fulfilled' ? objects.value : [];
       const dbs = databases.status === 'fulfilled' ? databases.value : undefined;
       listing.sparks.push(...joinSparks(backend.kind, sparks, dbs));

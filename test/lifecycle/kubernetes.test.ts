@@ -12,6 +12,7 @@ import { goSparkYaml, startFakeCluster, type FakeCluster } from '../support/fake
 import { kubectl, kubectlEnv } from '../support/fake-kube/testing.js';
 import { makeRole, sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
+import { freePort } from '../../src/database/server.js';
 
 const server: TestServer = testServers()[0]!;
 let cluster: FakeCluster;
@@ -196,9 +197,52 @@ test('a Go-CLI spark applied with kubectl is listed, shown and deleted', async (
   const status = await runSpark(['status', name], { env });
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /Go CLI/);
+  const doctor = JSON.parse((await runSpark(['doctor', '--json'], { env })).stdout) as { checks: Array<{ id: string; title: string; detail?: string }> };
+  const legacy = doctor.checks.filter((c) => c.id === 'legacy');
+  assert.equal(legacy.length, 1, 'doctor says it in one line, however many there are');
+  assert.match(legacy[0]?.detail ?? '', new RegExp(name));
   const deleted = await runSpark(['rm', name, '--yes'], { env });
   assert.equal(deleted.code, 0, deleted.stderr);
   assert.deepEqual(objectsOf(name), []);
+});
+
+test('without POSTGRES_PASSWORD, list, status and doctor still show the cluster; delete removes nothing unless --keep-db', async () => {
+  const name = unique('nopw');
+  const created = await runSpark(['create', name, '--no-shell'], { env });
+  assert.equal(created.code, 0, created.stderr);
+  const noPassword = Object.fromEntries(Object.entries(env).filter(([key]) => key !== 'POSTGRES_PASSWORD'));
+
+  const listed = await runSpark(['list', '--json'], { env: noPassword });
+  assert.equal(listed.code, 0, listed.stderr);
+  const listing = JSON.parse(listed.stdout) as { sparks: Array<{ name: string; state: string }>; unavailable: Array<{ part: string; reason: string; fix: string | null }> };
+  assert.equal(listing.sparks.find((s) => s.name === name)?.state, 'Running');
+  assert.deepEqual(listing.unavailable.map((u) => [u.part, u.reason]), [['database', 'POSTGRES_PASSWORD is not set.']]);
+  assert.match(listing.unavailable[0]?.fix ?? '', /export POSTGRES_PASSWORD/);
+  const status = await runSpark(['status', name], { env: noPassword });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /database\s+unavailable: POSTGRES_PASSWORD is not set/);
+  const doctor = await runSpark(['doctor'], { env: noPassword });
+  assert.equal(doctor.code, 1);
+  assert.match(doctor.stdout, /✓ Kubernetes cluster is reachable/);
+  assert.match(doctor.stdout, /✗ POSTGRES_PASSWORD is set/);
+
+  // Deleting the objects first would strand the database with nothing to say whose it is.
+  const refused = await runSpark(['delete', name, '--yes'], { env: noPassword });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /Nothing was deleted/);
+  assert.match(refused.stderr, new RegExp(`spark delete ${name} --keep-db`));
+  const down = await runSpark(['delete', name, '--yes'], { env: { ...env, POSTGRES_PORT: String(await freePort()) } });
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /Nothing was deleted/);
+  assert.equal(objectsOf(name).length, 5);
+
+  const kept = await runSpark(['delete', name, '--yes', '--keep-db'], { env: noPassword });
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.deepEqual(objectsOf(name), []);
+  assert.equal(await databaseExists(name), true);
+  const rest = await runSpark(['delete', name, '--yes'], { env });
+  assert.equal(rest.code, 0, rest.stderr);
+  await assertNothingLeft(name);
 });
 
 test('create --test passes on a correct setup and leaves nothing behind', async () => {

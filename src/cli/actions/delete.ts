@@ -25,6 +25,9 @@ export async function deleteCommand(ctx: Context, names: string[], options: { ye
       outcomes.push(outcome);
       if (outcome.left.length) step.fail(`${name}: could not remove ${outcome.left.join('; ')}`);
       else step.succeed(outcome.removed.length ? `Deleted ${name}` : `Nothing named ${name} was there`);
+    } catch (error) {
+      step.fail(`${name}: not deleted`);
+      throw error;
     } finally {
       await backend.close();
     }

@@ -1,4 +1,4 @@
-import { listSparks, type SparkRow } from '../../core/list.js';
+import { listSparks, unavailable, type SparkRow, type Unavailable } from '../../core/list.js';
 import { knownBackendKinds, openBackend } from '../../backends.js';
 import type { Backend } from '../../core/backend.js';
 import type { Context } from '../context.js';
@@ -10,19 +10,19 @@ export async function listCommand(ctx: Context): Promise<void> {
   const config = await ctx.config();
   const kinds = await knownBackendKinds(config);
   const backends: Backend[] = [];
-  const unavailable: Array<{ runtime: string; part: string; reason: string }> = [];
+  const unopened: Unavailable[] = [];
   await Promise.all(
     kinds.map(async (kind) => {
       try {
         backends.push(await openBackend(kind, config));
       } catch (error) {
-        unavailable.push({ runtime: kind, part: 'runtime', reason: (error as Error).message });
+        unopened.push(unavailable(kind, 'runtime', error));
       }
     }),
   );
   try {
     const listing = await listSparks(backends);
-    listing.unavailable.push(...(unavailable as typeof listing.unavailable));
+    listing.unavailable.push(...unopened);
     const showRuntime = new Set(listing.sparks.map((s) => s.runtime)).size > 1;
     // The table only for people: at 1,000 sparks it costs more memory than the listing itself.
     const rendered = ui.json ? '' : await renderTable(
@@ -30,7 +30,7 @@ export async function listCommand(ctx: Context): Promise<void> {
       listing.sparks.map((s) => [s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), database(s, listing.unavailable.length > 0), s.ssh ?? '', s.repo ?? '']),
     );
     ui.result(listing, () => {
-      const notes = listing.unavailable.map((u) => ui.yellow(`${u.runtime} ${u.part} unavailable: ${u.reason}`));
+      const notes = listing.unavailable.map((u) => ui.yellow(`${u.runtime} ${u.part} unavailable: ${u.reason}`) + (u.fix ? `\n${ui.dim(`fix: ${u.fix.split('\n').join('\n     ')}`)}` : ''));
       if (kinds.length === 0) notes.push(ui.dim('No cluster configured and no local sparks. Try: spark create --runtime local'));
       const body = listing.sparks.length ? rendered : ui.dim('No sparks.');
       return [body, ...notes].join('\n');

@@ -1,12 +1,23 @@
 // The Kubernetes runtime paired with the shared PostgreSQL server's database layer.
 import type { Config } from '../../config/index.js';
-import type { Backend } from '../../core/backend.js';
+import { unavailableDatabases, type Backend } from '../../core/backend.js';
+import type { DatabaseProvisioner } from '../../core/ports.js';
 import { openSparkDatabases, settingsFromConfig } from '../../database/index.js';
+import { SparkError } from '../../errors.js';
 import { openKubernetesRuntime } from './runtime.js';
 
 export async function openKubernetesBackend(config: Config): Promise<Backend> {
   const runtime = openKubernetesRuntime(config);
-  // Connects lazily: listing still works when PostgreSQL is unreachable.
-  const databases = openSparkDatabases(settingsFromConfig(config));
+  const databases = openDatabases(config);
   return { kind: 'kubernetes', runtime, databases, close: () => databases.close() };
+}
+
+/** Connects lazily, and opens even without settings: listing still works when PostgreSQL cannot be asked. */
+function openDatabases(config: Config): DatabaseProvisioner {
+  try {
+    return openSparkDatabases(settingsFromConfig(config));
+  } catch (error) {
+    if (error instanceof SparkError) return unavailableDatabases(error);
+    throw error;
+  }
 }
