@@ -3,7 +3,6 @@
  * create, list, readiness, delete, errors, checks and the spark-cli-config Secret.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { configMapName, deploymentName, pvcName, secretName, serviceName, sparkL
 import { DEFAULT_MANIFEST_OPTIONS, sparkManifests } from '../../src/runtimes/kubernetes/manifests.js';
 import { openKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes/runtime.js';
 import { goSparkObjects, startFakeCluster, type FakeCluster, type KubeObject } from '../support/fake-kube/index.js';
+import { selfSigned } from '../support/tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spark-adapter-'));
 
@@ -454,14 +454,6 @@ describe('the Kubernetes adapter against the fake cluster', () => {
     assert.equal(cluster.get('deployments', 'spark', 'own-role')?.metadata.annotations?.['spark.dev/restartedAt'], undefined);
   });
 });
-
-/** A self-signed certificate for 127.0.0.1, as a homelab API server has (its own CA). */
-function selfSigned(name: string): { key: string; cert: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-}
 
 describe('the adapter over TLS, with the cluster CA from the kubeconfig', () => {
   test('create, list, status and delete work; a certificate from another CA is refused with the fix', async () => {
