@@ -80,6 +80,8 @@ export interface ShellInvocation {
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** What to check when the program itself could not connect (ssh exits 255 for that alone). */
+  connectionHint?: string;
 }
 
 export interface WaitOptions {

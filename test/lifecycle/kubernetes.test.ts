@@ -87,6 +87,10 @@ test('full cycle: create → list → status → shell → delete leaves nothing
   const shell = await runSpark(['shell', name, '--', 'make', 'test'], { env: { ...env, FAKE_SSH_EXIT: '7' } });
   assert.equal(shell.code, 7, 'the remote command\'s exit code is spark\'s');
   assert.deepEqual(readFileSync(join(home, 'ssh-argv'), 'utf8').trim().split('\n'), ['--', `user@spark-${name}`, 'make', 'test']);
+  const unreachable = await runSpark(['shell', name], { env: { ...env, FAKE_SSH_EXIT: '255' } });
+  assert.equal(unreachable.code, 255);
+  assert.match(unreachable.stderr, new RegExp(`could not reach user@spark-${name}[^]*tailscale status[^]*spark status ${name}`));
+  assert.doesNotMatch(shell.stderr, /could not reach/, 'a remote command that fails is not a connection failure');
 
   const deleted = await runSpark(['delete', name, '--yes'], { env });
   assert.equal(deleted.code, 0, deleted.stderr);

@@ -4,6 +4,9 @@ import { validateName } from '../../names/index.js';
 import { runAttached } from '../attached.js';
 import type { Context } from '../context.js';
 
+/** ssh's exit code when it failed itself (remote commands that exit 255 are rare). */
+const SSH_CONNECTION_FAILED = 255;
+
 export async function shellCommand(ctx: Context, name: string, command: string[]): Promise<void> {
   validateName(name);
   const config = await ctx.config();
@@ -16,4 +19,5 @@ export async function shellCommand(ctx: Context, name: string, command: string[]
   }
   // The exit code of the remote command is ours.
   process.exitCode = await runAttached(invocation);
+  if (process.exitCode === SSH_CONNECTION_FAILED && invocation.connectionHint) ctx.ui.warn(invocation.connectionHint);
 }
