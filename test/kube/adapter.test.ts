@@ -367,8 +367,11 @@ describe('the Kubernetes adapter against the fake cluster', () => {
       const one = big.counters.snapshot();
       big.seed(Array.from({ length: 999 }, (_, i) => objects(`spark-${i + 1}`)).flat());
       big.counters.reset();
+      const from = big.requests.length;
       const listed = await r.list();
       assert.equal(listed.length, 1000);
+      // Megabytes of JSON at this size: asked for gzipped, as kubectl does.
+      assert.ok(big.requests.slice(from).some((q) => q.key === 'list deployments' && q.gzipped), 'the deployments list came gzipped');
       assert.ok(listed.every((x) => x.state === 'Stopped'), 'every spark listed, none incomplete');
       assert.deepEqual(big.counters.snapshot(), one);
       // One LIST per kind; no pods, since no spark needs explaining (see the next test).
@@ -416,10 +419,15 @@ describe('the Kubernetes adapter against the fake cluster', () => {
   });
 
   test('shell runs the SSH program (SPARK_SSH) to user@spark-<name>, -t only without a command', async () => {
-    assert.deepEqual(await runtime.shell('brave-dolphin', []), { program: 'ssh', args: ['-t', '--', 'user@spark-brave-dolphin'] });
-    assert.deepEqual(await runtime.shell('brave-dolphin', ['ls', '-la']), { program: 'ssh', args: ['--', 'user@spark-brave-dolphin', 'ls', '-la'] });
+    const argv = async (r: KubernetesRuntime, name: string, command: string[]) => {
+      const { program, args } = await r.shell(name, command);
+      return [program, ...args];
+    };
+    assert.deepEqual(await argv(runtime, 'brave-dolphin', []), ['ssh', '-t', '--', 'user@spark-brave-dolphin']);
+    assert.deepEqual(await argv(runtime, 'brave-dolphin', ['ls', '-la']), ['ssh', '--', 'user@spark-brave-dolphin', 'ls', '-la']);
     const custom = openKubernetesRuntime(settings(kubeconfig, { SPARK_SSH: 'tailscale ssh' }));
-    assert.deepEqual(await custom.shell('x', ['id']), { program: 'tailscale', args: ['ssh', '--', 'user@spark-x', 'id'] });
+    assert.deepEqual(await argv(custom, 'x', ['id']), ['tailscale', 'ssh', '--', 'user@spark-x', 'id']);
+    assert.match((await custom.shell('x', [])).connectionHint ?? '', /tailscale ssh could not reach user@spark-x/);
   });
 
   test('the spark-cli-config Secret: read, written (merge), and the shared-role URL rewrite restarts the sparks', async () => {

@@ -7,6 +7,7 @@
 import * as k8s from '@kubernetes/client-node';
 import http from 'node:http';
 import https from 'node:https';
+import { createGunzip } from 'node:zlib';
 import { SparkError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { hasClusterConfig, inCluster, kubeconfigPaths, type ClusterSettings } from './cluster-config.js';
@@ -186,7 +187,8 @@ export class KubeClient {
     try {
       const url = new URL(this.target.server.replace(/\/+$/, '') + path);
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-      const options: https.RequestOptions = { method: 'GET', headers: { Accept: request.accept ?? 'application/json' }, signal };
+      // Lists are large and compress well: API servers gzip them for clients that accept it.
+      const options: https.RequestOptions = { method: 'GET', headers: { Accept: request.accept ?? 'application/json', 'Accept-Encoding': 'gzip' }, signal };
       await this.kc.applyToHTTPSOptions(options);
       registerAuthorization((options.headers as Record<string, string | undefined>).Authorization);
       const body = await getText(url, options);
@@ -220,12 +222,14 @@ function registerAuthorization(header: string | undefined): void {
 function getText(url: URL, options: https.RequestOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const request = (url.protocol === 'http:' ? http : https).request(url, options, (response) => {
+      const body = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
       // Appending strings keeps one copy of the body; collecting Buffers keeps two.
-      response.setEncoding('utf8');
+      body.setEncoding('utf8');
       let text = '';
-      response.on('data', (chunk: string) => (text += chunk));
+      body.on('data', (chunk: string) => (text += chunk));
       response.on('error', reject);
-      response.on('end', () => {
+      body.on('error', reject);
+      body.on('end', () => {
         const code = response.statusCode ?? 0;
         if (code >= 200 && code < 300) resolve(text);
         else reject(new k8s.ApiException(code, `HTTP ${code}`, text, {}));

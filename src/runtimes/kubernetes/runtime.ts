@@ -537,7 +537,7 @@ export class KubernetesRuntime implements Runtime {
     // `--` ends ssh's options, so a command like `ls -la` is the remote command, not ssh flags.
     const args = command.length ? [...leading, '--', host, ...command] : [...leading, '-t', '--', host];
     const connectionHint = [
-      `${program} could not reach ${host}. Check:`,
+      `${[program, ...leading].join(' ')} could not reach ${host}. Check:`,
       '- this machine is on the tailnet: tailscale status',
       `- the spark has a tailnet address: spark status ${name} (without MagicDNS, ssh to the full host name it shows)`,
       `- the key at SSH_PUBLIC_KEY_PATH is the one the spark was created with`,

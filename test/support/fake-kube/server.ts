@@ -3,6 +3,7 @@
  * rules behind SelfSubjectAccessReview (and 403s), watch streams, tables and Status errors.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { PATCH_TYPES, type ObjectApi, type PropagationPolicy } from './api.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiDocument, openApiRoot, SERVER_VERSION } from './discovery.js';
@@ -64,6 +65,8 @@ export interface LoggedRequest {
   query: string;
   key: string;
   status: number;
+  /** The response body was gzipped (the client accepted it and the body was large). */
+  gzipped?: boolean;
 }
 
 export class Counters {
@@ -132,10 +135,20 @@ export function addFault(state: ServerState, rule: FaultRule): FaultHandle {
   };
 }
 
-function send(res: ServerResponse, code: number, body: unknown): void {
+/** A real API server gzips responses over 128 KiB for clients that accept it (kubectl and client-node do). */
+const GZIP_THRESHOLD_BYTES = 128 * 1024;
+
+function send(res: ServerResponse, code: number, body: unknown, acceptEncoding = ''): boolean {
   const text = JSON.stringify(body);
+  if (/\bgzip\b/.test(acceptEncoding) && text.length > GZIP_THRESHOLD_BYTES) {
+    const compressed = gzipSync(text);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': compressed.length, Vary: 'Accept-Encoding' });
+    res.end(compressed);
+    return true;
+  }
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+  return false;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -261,7 +274,7 @@ export async function handle(state: ServerState, req: IncomingMessage, res: Serv
   if (state.log.length > 5000) state.log.splice(0, state.log.length - 5000);
   const reply = (code: number, body: unknown): void => {
     logged.status = code;
-    send(res, code, body);
+    logged.gzipped = send(res, code, body, req.headers['accept-encoding']);
   };
   try {
     if (state.token && req.headers.authorization !== `Bearer ${state.token}`) {
