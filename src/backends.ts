@@ -3,7 +3,7 @@
  * so a command only pays for the client libraries it uses.
  */
 import { existsSync } from 'node:fs';
-import type { Config } from './config/index.js';
+import { describeSource, type Config } from './config/index.js';
 import type { Backend } from './core/backend.js';
 import type { CheckResult, RuntimeKind } from './core/ports.js';
 import { SparkError } from './errors.js';
@@ -56,7 +56,7 @@ export async function configChecks(config: Config, kind: RuntimeKind): Promise<C
   if (kind === 'kubernetes') {
     checks.push(
       config.get('POSTGRES_PASSWORD')
-        ? { id: 'config-password', title: 'POSTGRES_PASSWORD is set', status: 'ok', detail: `from ${config.sources.POSTGRES_PASSWORD}` }
+        ? { id: 'config-password', title: 'POSTGRES_PASSWORD is set', status: 'ok', detail: `from ${describeSource(config.sources.POSTGRES_PASSWORD, config.file)}` }
         : { id: 'config-password', title: 'POSTGRES_PASSWORD is set', status: 'fail', blocking: true, fix: 'Set it: source deploy/load-env.sh, export POSTGRES_PASSWORD=..., or put it in the spark-cli-config Secret (spark admin setup-db writes it).' },
     );
     const keyPath = config.get('SSH_PUBLIC_KEY_PATH')!;

@@ -290,6 +290,15 @@ test('without a cluster, create says so and suggests the local runtime', async (
   assert.match(result.stderr, /--runtime local/);
 });
 
+test('setup-db with a cluster but no terminal shows the new password and says it did not write the Secret', async () => {
+  const role = unique('spark_setup').replace(/-/g, '_');
+  const result = await runSpark(['admin', 'setup-db', '--superuser-url', server.superuserUrl], { env: { ...env, POSTGRES_USER: role, POSTGRES_DB: server.adminDatabase } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Not written to the spark-cli-config Secret: no terminal to ask \(--yes writes it\)/);
+  assert.match(result.stdout.trim().split('\n').at(-1) ?? '', /^[A-Za-z0-9_-]{40,}$/, 'the password, alone on the last line');
+  assert.equal(cluster.get('secrets', 'spark', 'spark-cli-config'), undefined);
+});
+
 test('rotate-password with sparks: refuses without --yes, then rewrites their DATABASE_URL and the spark-cli-config Secret', async () => {
   const settings = await makeRole(server, { prefix: 'rotate' });
   const roleEnv = { ...env, POSTGRES_USER: settings.user, POSTGRES_PASSWORD: settings.password };

@@ -97,7 +97,11 @@ async function setupDb(ctx: Context, flags: SetupFlags): Promise<void> {
 async function storeInCluster(ctx: Context, config: Config, password: string, yes: boolean): Promise<boolean> {
   const { hasClusterConfig } = await import('../../backends.js');
   if (!hasClusterConfig(config) || ctx.ui.json) return false;
-  if (!yes && !(ctx.ui.options.interactive && (await ctx.ui.confirm(`Write the new password into the spark-cli-config Secret in namespace ${config.get('SPARK_NAMESPACE')}?`)))) return false;
+  if (!yes && !ctx.ui.options.interactive) {
+    ctx.ui.info(`Not written to the spark-cli-config Secret: no terminal to ask (--yes writes it).`);
+    return false;
+  }
+  if (!yes && !(await ctx.ui.confirm(`Write the new password into the spark-cli-config Secret in namespace ${config.get('SPARK_NAMESPACE')}?`))) return false;
   const { writeCliConfigSecretValues } = await import('../../runtimes/kubernetes/cli-config-secret.js');
   await writeCliConfigSecretValues(clusterOf(config), { POSTGRES_PASSWORD: password });
   ctx.ui.info(`${ctx.ui.green('✓')} stored as POSTGRES_PASSWORD in Secret spark-cli-config (read it with: source deploy/load-env.sh)`);
