@@ -35,6 +35,13 @@ test('an unknown command is a usage error (exit 2) with a suggestion', async () 
   assert.match(result.stderr, /Did you mean config\?/);
 });
 
+test('create with an invalid name is a usage error before anything else is said or done', async () => {
+  const result = await runSpark(['create', 'Bad_Name', '--no-shell', '--runtime', 'local']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^error: Invalid spark name "Bad_Name"/);
+  assert.match(result.stderr, /fix: Use a DNS-1123 label/);
+});
+
 test('an unknown flag is a usage error (exit 2)', async () => {
   const result = await runSpark(['config', '--frobnicate']);
   assert.equal(result.code, 2);

@@ -4,6 +4,7 @@ import { createSpark } from '../../core/create.js';
 import { testConfiguration } from '../../core/checks.js';
 import type { RuntimeKind } from '../../core/ports.js';
 import { SparkError } from '../../errors.js';
+import { validateName } from '../../names/index.js';
 import { configChecks, openBackend, requireRuntime } from '../../backends.js';
 import { runAttached } from '../attached.js';
 import type { Context } from '../context.js';
@@ -19,6 +20,8 @@ export interface CreateRequest {
 
 export async function createCommand(ctx: Context, request: CreateRequest): Promise<void> {
   const { ui } = ctx;
+  // A wrong name is a usage error: say so before any other talk.
+  if (request.name !== undefined) validateName(request.name);
   const config = await ctx.config({ SPARK_RUNTIME: request.runtime });
   const kind = await requireRuntime(config);
   const sshPublicKey = await readPublicKey(config.require('SSH_PUBLIC_KEY_PATH'), kind);
