@@ -213,7 +213,9 @@ describe('selectors', () => {
 
   test('label selectors: =, ==, !=, in, notin, exists, !key, and combinations', async () => {
     assert.deepEqual(await names(ls('app=spark')), ['sel-1', 'sel-2']);
-    assert.deepEqual(await names(`${ls('app=spark')}&limit=1`), ['sel-1', 'sel-2'], 'limit is ignored: everything in one page');
+    const first = await http(cluster.url, 'GET', `${NS}/configmaps?${ls('app=spark')}&limit=1`);
+    assert.deepEqual([first.body.items.map((i: { metadata: { name: string } }) => i.metadata.name), first.body.metadata.remainingItemCount], [['sel-1'], 1]);
+    assert.deepEqual(await names(`${ls('app=spark')}&limit=1&continue=${first.body.metadata.continue}`), ['sel-2'], 'the next page, after the selector');
     assert.deepEqual(await names(ls('app==spark,spark-name=two')), ['sel-2']);
     assert.deepEqual(await names(ls('app!=spark')), ['sel-3', 'sel-4']);
     assert.deepEqual(await names(ls('tier in (a, c)')), ['sel-1', 'sel-3']);

@@ -76,6 +76,17 @@ describe('kubectl get', () => {
     cluster.controls.failPods('pully-pika', null);
   });
 
+  test('kubectl pages through a long list (--chunk-size): every object once, one request a page', async () => {
+    const names = ['page-a', 'page-b', 'page-c', 'page-d', 'page-e'];
+    for (const name of names) await http(cluster.url, 'POST', `${NS}/configmaps`, { metadata: { name, labels: { paging: 'yes' } } });
+    cluster.counters.reset();
+    const r = await k(['get', 'configmaps', '-n', 'spark', '-l', 'paging=yes', '--chunk-size=2', '-o', 'name']);
+    assert.deepEqual(r.stdout.trim().split('\n'), names.map((n) => `configmap/${n}`));
+    assert.equal(cluster.counters.snapshot()['list configmaps'], 3);
+    const bad = await http(cluster.url, 'GET', `${NS}/configmaps?limit=1&continue=not-a-token`);
+    assert.equal(bad.status, 400);
+  });
+
   test('get -o json and -o jsonpath see every field', async () => {
     const r = await k(['get', 'deploy', '-l', 'app=spark', '-o', 'json']);
     const list = JSON.parse(r.stdout) as { kind: string; items: KubeObject[] };

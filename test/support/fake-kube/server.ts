@@ -260,6 +260,33 @@ function denied(state: ServerState, info: RequestInfo, enforcedOnly: boolean): b
   return state.access.some((rule) => (!enforcedOnly || rule.enforce !== false) && matchesRule(rule, info));
 }
 
+/**
+ * `limit` and `continue`, as kubectl uses them (500 at a time by default): a page, and a token for
+ * the rest with the count left. Unlike a real server, later pages are not a snapshot of the first.
+ */
+function paginate(all: KubeObject[], query: URLSearchParams, resourceVersion: string): { items: KubeObject[]; page: JsonObject } {
+  const token = query.get('continue');
+  let from = 0;
+  if (token) {
+    let after: unknown;
+    try {
+      after = (JSON.parse(Buffer.from(token, 'base64url').toString()) as { after?: unknown }).after;
+    } catch {
+      after = undefined;
+    }
+    if (typeof after !== 'string') throw badRequest('continue key is not valid: invalid continue token');
+    from = all.findIndex((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}` > after);
+    if (from < 0) from = all.length;
+  }
+  const limit = Number(query.get('limit') ?? 0);
+  const rest = all.slice(from);
+  if (!(limit > 0) || rest.length <= limit) return { items: rest, page: { resourceVersion } };
+  const items = rest.slice(0, limit);
+  const last = items[items.length - 1]!;
+  const next = Buffer.from(JSON.stringify({ after: `${last.metadata.namespace ?? ''}/${last.metadata.name ?? ''}` })).toString('base64url');
+  return { items, page: { resourceVersion, continue: next, remainingItemCount: rest.length - limit } };
+}
+
 /** Items of a list carry no kind/apiVersion on a real server: clients must not rely on them. */
 function listItem(o: KubeObject): unknown {
   const { kind: _kind, apiVersion: _apiVersion, ...rest } = o;
@@ -427,15 +454,15 @@ function dispatch(
     case 'list': {
       const labels = parseLabelSelector(query.get('labelSelector'));
       const fields = parseFieldSelector(query.get('fieldSelector'), def.fields);
-      const items = api.list(def, ns, labels, fields);
       const rv = String(store.resourceVersion);
-      if (table) return { code: 200, body: toTable(def, items, rv, include) };
+      const { items, page } = paginate(api.list(def, ns, labels, fields), query, rv);
+      if (table) return { code: 200, body: { ...(toTable(def, items, rv, include) as JsonObject), metadata: page } };
       // Metadata-only lists, as real API servers serve them (spark asks for ConfigMaps this way).
       if (accept && /as=PartialObjectMetadataList/.test(accept) && /g=meta\.k8s\.io/.test(accept)) {
         const meta = { apiVersion: 'meta.k8s.io/v1' };
-        return { code: 200, body: { kind: 'PartialObjectMetadataList', ...meta, metadata: { resourceVersion: rv }, items: items.map((o) => ({ kind: 'PartialObjectMetadata', ...meta, metadata: o.metadata })) } };
+        return { code: 200, body: { kind: 'PartialObjectMetadataList', ...meta, metadata: page, items: items.map((o) => ({ kind: 'PartialObjectMetadata', ...meta, metadata: o.metadata })) } };
       }
-      return { code: 200, body: { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: rv }, items: items.map(listItem) } };
+      return { code: 200, body: { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: page, items: items.map(listItem) } };
     }
     case 'create':
       if (name) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
