@@ -97,7 +97,8 @@ export class Ui {
 export async function renderTable(head: string[], rows: string[][]): Promise<string> {
   const { default: stringWidth } = await import('string-width');
   const lines = [head, ...rows];
-  const widths = head.map((_, column) => Math.max(...lines.map((line) => stringWidth(line[column] ?? ''))));
-  const pad = (cell: string, column: number): string => cell + ' '.repeat(widths[column]! - stringWidth(cell) + 2);
-  return lines.map((line) => line.map((cell, column) => (column === line.length - 1 ? cell : pad(cell, column))).join('').trimEnd()).join('\n');
+  const cellWidths = lines.map((line) => line.map((cell) => stringWidth(cell)));
+  const widths = head.map((_, column) => Math.max(...cellWidths.map((line) => line[column] ?? 0)));
+  const pad = (row: number, column: number): string => ' '.repeat(widths[column]! - cellWidths[row]![column]! + 2);
+  return lines.map((line, row) => line.map((cell, column) => (column === line.length - 1 ? cell : cell + pad(row, column))).join('').trimEnd()).join('\n');
 }

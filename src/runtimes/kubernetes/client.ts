@@ -227,7 +227,8 @@ function getText(url: URL, options: https.RequestOptions): Promise<string> {
       body.setEncoding('utf8');
       let text = '';
       body.on('data', (chunk: string) => (text += chunk));
-      response.on('error', reject);
+      // pipe() does not forward errors: listen on both ends when the body is gunzipped.
+      if (body !== response) response.on('error', reject);
       body.on('error', reject);
       body.on('end', () => {
         const code = response.statusCode ?? 0;
