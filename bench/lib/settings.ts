@@ -16,7 +16,7 @@ function list(name: string, fallback: number[]): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-export const SECTIONS = ['startup', 'database', 'lifecycle', 'scale', 'list', 'memory'] as const;
+export const SECTIONS = ['startup', 'database', 'lifecycle', 'scale', 'list', 'memory', 'boot'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Settings {
@@ -35,6 +35,9 @@ export interface Settings {
   listSizes: number[];
   /** Seeded sparks that also get a real database (capped: each database costs the server a few MB). */
   listDatabases: number;
+  /** Sparks booted for real per kind (spark image, silent network), and of plain debian:bookworm. */
+  bootRuns: number;
+  plainBootRuns: number;
   /** Deadline of any one command. */
   timeoutMs: number;
   sections: Section[];
@@ -55,6 +58,8 @@ export function readSettings(): Settings {
     parallel: int('BENCH_PARALLEL', 20, 1),
     listSizes: list('BENCH_LIST_SIZES', [0, 1, 100, 1000]),
     listDatabases: int('BENCH_LIST_DATABASES', 100, 0),
+    bootRuns: int('BENCH_BOOT_RUNS', 5, 1),
+    plainBootRuns: int('BENCH_PLAIN_BOOT_RUNS', 3, 1),
     timeoutMs: int('BENCH_TIMEOUT_MS', 120_000, 1000),
     sections: (only as Section[] | undefined) ?? [...SECTIONS],
     keep: process.env.BENCH_KEEP === '1',

@@ -15,9 +15,15 @@ export function runAttached(invocation: ShellInvocation): Promise<number> {
     process.on('SIGINT', ignore);
     child.on('error', (error: NodeJS.ErrnoException) => {
       process.off('SIGINT', ignore);
+      // The user's own command (a local spark): answer as a shell would, 127 or 126.
+      if (!invocation.installHint && (error.code === 'ENOENT' || error.code === 'EACCES')) {
+        process.stderr.write(`${invocation.program}: ${error.code === 'ENOENT' ? 'command not found' : 'permission denied'}\n`);
+        resolve(error.code === 'ENOENT' ? 127 : 126);
+        return;
+      }
       reject(
         new SparkError(`Cannot run ${invocation.program}: ${error.code === 'ENOENT' ? 'not found' : error.message}.`, {
-          hint: error.code === 'ENOENT' ? `Install it (e.g. apt-get install openssh-client), or point SPARK_SSH at your SSH program.` : undefined,
+          hint: error.code === 'ENOENT' ? invocation.installHint : undefined,
           code: 'SHELL_FAILED',
         }),
       );

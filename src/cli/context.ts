@@ -18,14 +18,15 @@ export interface Context {
 }
 
 export function contextFor(command: Command): Context {
-  const globals = command.optsWithGlobals<GlobalOptions>();
+  const globals = command.optsWithGlobals<GlobalOptions & { output?: string }>();
   const env = process.env;
   const tty = Boolean(process.stderr.isTTY);
+  const json = Boolean(globals.json) || globals.output === 'json';
   const ui = new Ui({
-    json: Boolean(globals.json),
+    json,
     quiet: Boolean(globals.quiet),
     color: tty && globals.color !== false && !env.NO_COLOR,
-    interactive: tty && Boolean(process.stdin.isTTY) && !globals.json,
+    interactive: tty && Boolean(process.stdin.isTTY) && !json,
   });
   return {
     ui,

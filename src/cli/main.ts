@@ -1,10 +1,17 @@
 import { Command, CommanderError } from 'commander';
-import { SparkError } from '../errors.js';
+import { SparkError, usageError } from '../errors.js';
 import { guardStream, redact } from '../redact.js';
+import { jsonText, printable, printableLines } from './printable.js';
 import { register as registerAdmin } from './commands/admin.js';
 import { register as registerConfig } from './commands/config.js';
 import { register as registerCreate } from './commands/create.js';
+import { register as registerImage } from './commands/image.js';
 import { register as registerLifecycle } from './commands/lifecycle.js';
+import { register as registerObserve } from './commands/observe.js';
+import { register as registerCompletion } from './commands/completion.js';
+import { register as registerDeploy } from './commands/deploy.js';
+import { register as registerVersion } from './commands/version.js';
+import { addExamples, commandPath } from './help.js';
 
 declare const SPARK_VERSION: string;
 const version = typeof SPARK_VERSION === 'string' ? SPARK_VERSION : '0.0.0-dev';
@@ -27,7 +34,7 @@ const USAGE_CODES = new Set([
   'commander.conflictingOption', 'commander.help',
 ]);
 
-function buildProgram(): Command {
+function buildProgram(json = false): Command {
   const program = new Command('spark')
     .description('Disposable development environments, each with its own PostgreSQL database.')
     .version(version, '-V, --version', 'print the version')
@@ -38,37 +45,78 @@ function buildProgram(): Command {
     .option('--context <context>', 'kube context to use (SPARK_CONTEXT)')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run "spark --help" for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
+  // With --json, main reports usage errors as JSON on stdout instead of commander's words on stderr.
+  if (json) program.configureOutput({ writeErr: () => {}, outputError: () => {} });
   registerCreate(program);
   registerLifecycle(program);
+  registerObserve(program);
   registerConfig(program);
   registerAdmin(program);
+  registerCompletion(program);
+  registerVersion(program);
+  registerDeploy(program);
+  registerImage(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
-  for (const command of all(program)) command.exitOverride().showSuggestionAfterError(true);
+  for (const command of all(program)) {
+    command.exitOverride().showSuggestionAfterError(true);
+    addExamples(command);
+  }
   return program;
 }
 
+/** `--json` or `-o json` before any `--` (words after it belong to the spark's command). */
 function wantsJson(argv: string[]): boolean {
-  return argv.includes('--json');
+  const end = argv.indexOf('--');
+  const words = end === -1 ? argv : argv.slice(0, end);
+  return words.some((w, i) => w === '--json' || w === '--output=json' || w === '-ojson' || ((w === '-o' || w === '--output') && words[i + 1] === 'json'));
+}
+
+/** The deepest command the words name, for the hint of a usage error. */
+function commandIn(program: Command, argv: string[]): Command {
+  let command = program;
+  for (const word of argv) {
+    if (word === '--') break;
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (sub) command = sub;
+  }
+  return command;
 }
 
 /** The one place that turns an outcome into output and an exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
-    const program = buildProgram();
-    await program.parseAsync(argv, { from: 'user' });
+    const program = buildProgram(wantsJson(argv));
+    // What the completion scripts call at TAB: answered from the command tree and the name cache.
+    if (argv[0] === '__complete') {
+      const { completions } = await import('./complete.js');
+      const candidates = completions(program, argv.slice(1));
+      if (candidates.length) process.stdout.write(`${candidates.join('\n')}\n`);
+      return 0;
+    }
+    try {
+      await program.parseAsync(argv, { from: 'user' });
+    } catch (error) {
+      if (!(error instanceof CommanderError)) throw error;
+      // --help, --version and `spark help [COMMAND]` succeed; bare `spark` shows help as a usage error.
+      if (error.exitCode === 0) return 0;
+      if (!USAGE_CODES.has(error.code)) return error.exitCode || 1;
+      if (!wantsJson(argv)) return 2; // commander has said what was wrong on stderr
+      const path = commandPath(commandIn(program, argv));
+      throw usageError(error.code === 'commander.help' ? 'No command given.' : error.message.replace(/^error: /, ''), `Run "spark ${path ? `${path} ` : ''}--help" for usage.`);
+    }
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
-      return USAGE_CODES.has(error.code) ? 2 : error.exitCode || 1;
-    }
     const sparkError = error instanceof SparkError ? error : new SparkError(`Unexpected error: ${(error as Error)?.stack ?? String(error)}`, { hint: 'This is a bug in spark; please report it with the command you ran.', code: 'INTERNAL' });
     if (wantsJson(argv)) {
-      process.stdout.write(`${JSON.stringify({ error: { code: sparkError.code, message: redact(sparkError.message), hint: sparkError.hint ?? null, exitCode: sparkError.exitCode } }, null, 2)}\n`);
+      process.stdout.write(`${jsonText({ error: { code: sparkError.code, message: redact(sparkError.message), hint: sparkError.hint ?? null, exitCode: sparkError.exitCode } })}\n`);
     } else {
-      process.stderr.write(`error: ${sparkError.message}\n`);
-      if (sparkError.hint) process.stderr.write(`fix: ${sparkError.hint.split('\n').join('\n     ')}\n`);
+      // Ctrl-C is the user's choice, not a failure: said plainly, without "error:". Messages quote
+      // servers and other programs: shown on one line, so nothing can forge a fix: line.
+      const message = sparkError.code === 'INTERNAL' ? printableLines(sparkError.message) : printable(sparkError.message);
+      process.stderr.write(sparkError.code === 'INTERRUPTED' ? `${message}\n` : `error: ${message}\n`);
+      if (sparkError.hint) process.stderr.write(`fix: ${printableLines(sparkError.hint).split('\n').join('\n     ')}\n`);
     }
     return sparkError.exitCode;
   }

@@ -1,5 +1,8 @@
 import pc from 'picocolors';
+import { interrupted } from '../errors.js';
 import { redact } from '../redact.js';
+import { fitWidths, truncate } from './fit.js';
+import { jsonText, printable } from './printable.js';
 
 export interface UiOptions {
   json: boolean;
@@ -42,7 +45,7 @@ export class Ui {
 
   /** The command's result: JSON with --json, otherwise the human rendering. */
   result(data: unknown, human: () => string): void {
-    if (this.options.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    if (this.options.json) process.stdout.write(`${jsonText(data)}\n`);
     else {
       const text = human();
       if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -63,42 +66,94 @@ export class Ui {
   async step(text: string): Promise<Step> {
     if (this.options.json || this.options.quiet) return { update() {}, succeed() {}, fail() {} };
     if (!this.options.interactive) {
-      process.stderr.write(`… ${text}\n`);
+      process.stderr.write(`… ${printable(text)}\n`);
       let last = text;
       return {
         update: (t) => {
-          if (t !== last) process.stderr.write(`  ${t}\n`);
+          if (t !== last) process.stderr.write(`  ${printable(t)}\n`);
           last = t;
         },
-        succeed: (t) => process.stderr.write(`✓ ${t ?? text}\n`),
-        fail: (t) => process.stderr.write(`✗ ${t ?? text}\n`),
+        succeed: (t) => process.stderr.write(`✓ ${printable(t ?? text)}\n`),
+        fail: (t) => process.stderr.write(`✗ ${printable(t ?? text)}\n`),
       };
     }
     this.oraModule ??= import('ora');
     const { default: ora } = await this.oraModule;
-    const spinner = ora({ text, stream: process.stderr, color: 'cyan', isEnabled: true }).start() as unknown as Spinner;
+    // ora's own discarding (stdin-discarder 0.3.2) sets raw mode but never starts reading a fresh
+    // stdin, so Ctrl-C arrived as an unread byte and did nothing: keys are held here instead.
+    // Progress carries event messages and reasons from the cluster: one printable line each.
+    const spinner = ora({ text: printable(text), stream: process.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start() as unknown as Spinner;
+    const release = holdKeys();
     return {
-      update: (t) => { spinner.text = redact(t); },
-      succeed: (t) => { spinner.succeed(t); },
-      fail: (t) => { spinner.fail(t); },
+      update: (t) => { spinner.text = redact(printable(t)); },
+      succeed: (t) => { release(); spinner.succeed(t === undefined ? t : printable(t)); },
+      fail: (t) => { release(); spinner.fail(t === undefined ? t : printable(t)); },
     };
   }
 
+  /** A y/N question; Ctrl-C aborts quietly (exit 130). */
   async confirm(message: string): Promise<boolean> {
     const { default: confirm } = await import('@inquirer/confirm');
-    return confirm({ message, default: false }, { output: process.stderr });
+    try {
+      return await confirm({ message, default: false }, { output: process.stderr });
+    } catch (error) {
+      if ((error as Error)?.name === 'ExitPromptError') throw interrupted('Interrupted.');
+      throw error;
+    }
   }
+}
+
+/** A table cell: text (from anywhere), optionally with a style (colour) spark adds after it is made printable. */
+export type Cell = string | { text: string; style: (s: string) => string };
+
+/**
+ * While a spinner runs: typed keys are swallowed (raw mode, so they cannot garble the line) and
+ * Ctrl-C is turned back into the SIGINT the terminal would have sent. Returns the undo.
+ */
+function holdKeys(): () => void {
+  const { stdin } = process;
+  if (!stdin.isTTY) return () => {};
+  const wasRaw = stdin.isRaw;
+  const onData = (chunk: Buffer): void => {
+    if (chunk.includes(0x03)) process.kill(process.pid, 'SIGINT');
+  };
+  stdin.setRawMode(true);
+  stdin.on('data', onData);
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    stdin.off('data', onData);
+    stdin.setRawMode(wasRaw);
+    // Stop reading: the terminal belongs to whatever runs next (ssh, a prompt).
+    stdin.pause();
+  };
 }
 
 /**
  * Columns aligned like kubectl's: no borders, two spaces between columns. (cli-table3 did this at
  * 10 MB more for a thousand rows: it builds a cell object with its own layout for every value.)
+ * Every cell is made printable, so no value can break a row or move the cursor.
  */
-export async function renderTable(head: string[], rows: string[][]): Promise<string> {
+export async function renderTable(head: string[], rows: Cell[][], fit: { maxWidth?: number; keep?: number[] } = {}): Promise<string> {
   const { default: stringWidth } = await import('string-width');
-  const lines = [head, ...rows];
-  const cellWidths = lines.map((line) => line.map((cell) => stringWidth(cell)));
-  const widths = head.map((_, column) => Math.max(...cellWidths.map((line) => line[column] ?? 0)));
+  const lines: Cell[][] = [head, ...rows];
+  let texts = lines.map((line) => line.map((cell) => printable(typeof cell === 'string' ? cell : cell.text)));
+  let cellWidths = texts.map((line) => line.map((text) => stringWidth(text)));
+  let widths = head.map((_, column) => Math.max(...cellWidths.map((line) => line[column] ?? 0)));
+  if (fit.maxWidth) {
+    // Too wide for the terminal: long cells are cut with an ellipsis; `keep` columns (names) never are.
+    const fitted = fitWidths(widths, fit.maxWidth, head.map((h, column) => (fit.keep?.includes(column) ? widths[column]! : Math.max(stringWidth(h), 3))));
+    if (fitted.some((w, column) => w < widths[column]!)) {
+      texts = texts.map((line) => line.map((text, column) => truncate(text, fitted[column]!, stringWidth)));
+      cellWidths = texts.map((line) => line.map((text) => stringWidth(text)));
+      widths = fitted;
+    }
+  }
   const pad = (row: number, column: number): string => ' '.repeat(widths[column]! - cellWidths[row]![column]! + 2);
-  return lines.map((line, row) => line.map((cell, column) => (column === line.length - 1 ? cell : cell + pad(row, column))).join('').trimEnd()).join('\n');
+  const show = (row: number, column: number): string => {
+    const cell = lines[row]![column]!;
+    return typeof cell === 'string' ? texts[row]![column]! : cell.style(texts[row]![column]!);
+  };
+  return texts.map((line, row) => line.map((_, column) => (column === line.length - 1 ? show(row, column) : show(row, column) + pad(row, column))).join('').trimEnd()).join('\n');
 }

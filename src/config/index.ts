@@ -3,7 +3,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SparkError } from '../errors.js';
 import { maskSecret, registerSecret } from '../redact.js';
-import { CONFIG_KEYS, KEYS, type ConfigKey, type KeySpec } from './keys.js';
+import type { z } from 'zod';
+import { hasControl, quantityValue, repoProblem } from './inputs.js';
+import { CONFIG_KEYS, KEYS, SECRET_KEYS, type ConfigKey, type KeySpec } from './keys.js';
 
 export { CONFIG_KEYS, KEYS, SECRET_KEYS, type ConfigKey } from './keys.js';
 
@@ -49,8 +51,12 @@ async function readConfigFile(path: string): Promise<ConfigValues> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (error) {
-    throw new SparkError(`The config file ${path} is not valid JSON: ${(error as Error).message}`, { hint: `Fix the file, e.g. {"POSTGRES_HOST": "postgres.example"}.`, code: 'CONFIG_INVALID' });
+  } catch {
+    // Never V8's message: it quotes the text around the error, which may be a password.
+    const { firstJsonError } = await import('./json-position.js');
+    const at = firstJsonError(text);
+    const where = at ? ` at line ${at.line}, column ${at.column}: ${at.what}` : '';
+    throw new SparkError(`The config file ${path} is not valid JSON${where}.`, { hint: `Fix the file, e.g. {"POSTGRES_HOST": "postgres.example"}.`, code: 'CONFIG_INVALID' });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new SparkError(`The config file ${path} must hold one JSON object of settings.`, { hint: 'Write it as {"KEY": "value", ...}.', code: 'CONFIG_INVALID' });
@@ -58,7 +64,11 @@ async function readConfigFile(path: string): Promise<ConfigValues> {
   const values: ConfigValues = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (!(CONFIG_KEYS as string[]).includes(key)) {
-      throw new SparkError(`Unknown setting ${key} in ${path}.`, { hint: `Known settings: ${CONFIG_KEYS.join(', ')}.`, code: 'CONFIG_INVALID' });
+      // Named only when it looks like a setting's name: a key may be a value pasted in the wrong place.
+      const { keyPosition } = await import('./json-position.js');
+      const at = keyPosition(text, key);
+      const which = /^[A-Z][A-Z0-9_]{0,63}$/.test(key) ? `${key} ` : '';
+      throw new SparkError(`Unknown setting ${which}in ${path}${at ? ` at line ${at.line}, column ${at.column}` : ''}.`, { hint: `Known settings: ${CONFIG_KEYS.join(', ')}.`, code: 'CONFIG_INVALID' });
     }
     if (typeof value !== 'string' && typeof value !== 'number') {
       throw new SparkError(`Setting ${key} in ${path} must be a string.`, { hint: `Write it as "${key}": "value".`, code: 'CONFIG_INVALID' });
@@ -88,22 +98,14 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
   const fromFile = await readConfigFile(file);
   const layers: Array<[Source, ConfigValues]> = [['flag', flags], ['env', fromEnv], ['file', fromFile]];
   if (options.clusterSecret && missing(layers.map(([, l]) => l))) {
+    // What was given is checked before the cluster is asked for the rest.
+    check(...merge(layers), file);
     const partial = Object.assign({}, fromFile, fromEnv, flags);
     const fromCluster = await options.clusterSecret(partial);
     if (fromCluster) layers.push(['cluster-secret', stripUndefined(fromCluster)]);
   }
 
-  const values: ConfigValues = {};
-  const sources = {} as Record<ConfigKey, Source>;
-  for (const key of CONFIG_KEYS) {
-    const layer = layers.find(([, l]) => l[key] !== undefined);
-    if (layer) {
-      values[key] = layer[1][key];
-      sources[key] = layer[0];
-    } else {
-      sources[key] = 'unset';
-    }
-  }
+  const [values, sources] = merge(layers);
   // Defaults may depend on other settings (SPARK_DATABASE_HOST follows POSTGRES_HOST).
   const resolved: NodeJS.ProcessEnv = { ...env, ...values };
   for (const key of CONFIG_KEYS) {
@@ -114,22 +116,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
       sources[key] = 'default';
     }
   }
-
-  for (const key of CONFIG_KEYS) {
-    const spec = KEYS[key] as KeySpec;
-    const value = values[key];
-    if (spec.secret) registerSecret(value);
-    if (value === undefined || !spec.schema) continue;
-    const result = spec.schema.safeParse(value);
-    if (!result.success) {
-      const why = result.error.issues.map((i) => i.message).join('; ');
-      throw new SparkError(`${key}=${spec.secret ? '***' : JSON.stringify(value)} (from ${describeSource(sources[key], file)}) is invalid: ${why}.`, {
-        hint: `Set a valid ${key} (${spec.description}).`,
-        code: 'CONFIG_INVALID',
-        exitCode: sources[key] === 'flag' ? 2 : 1,
-      });
-    }
-  }
+  for (const key of SECRET_KEYS) registerSecret(values[key]);
+  check(values, sources, file);
 
   return {
     values,
@@ -145,6 +133,63 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
       });
     },
   };
+}
+
+const issues = (schema: z.ZodType<string> | undefined, value: string): string | undefined => {
+  const result = schema?.safeParse(value);
+  return result && !result.success ? result.error.issues.map((i) => i.message).join('; ') : undefined;
+};
+
+/** A bad value is a usage error (exit 2): the message names the setting and its source, the hint a valid value. */
+function invalidSetting(key: ConfigKey, value: string, source: Source, file: string, why: string): SparkError {
+  const spec = KEYS[key] as KeySpec;
+  return new SparkError(`${key}=${spec.secret ? '***' : JSON.stringify(value)} (from ${describeSource(source, file)}) is invalid: ${why}.`, {
+    hint: `Set a valid ${key} (${spec.description})${spec.example ? `, e.g. ${key}=${spec.example}` : ''}.`,
+    code: 'CONFIG_INVALID',
+    exitCode: 2,
+  });
+}
+
+/** The value of each key from the first layer that has it. */
+function merge(layers: Array<[Source, ConfigValues]>): [ConfigValues, Record<ConfigKey, Source>] {
+  const values: ConfigValues = {};
+  const sources = {} as Record<ConfigKey, Source>;
+  for (const key of CONFIG_KEYS) {
+    const layer = layers.find(([, l]) => l[key] !== undefined);
+    if (layer) values[key] = layer[1][key];
+    sources[key] = layer?.[0] ?? 'unset';
+  }
+  return [values, sources];
+}
+
+/**
+ * Each value against its grammar, then the rules between settings: a request within its limit,
+ * local paths only where they can be cloned.
+ */
+function check(values: ConfigValues, sources: Record<ConfigKey, Source>, file: string): void {
+  for (const key of CONFIG_KEYS) {
+    const spec = KEYS[key] as KeySpec;
+    const value = values[key];
+    if (value === undefined) continue;
+    // Secrets may hold any character; every other value is also printed and written into objects.
+    const why = !spec.secret && hasControl(value) ? 'contains control characters' : issues(spec.schema, value);
+    if (why) throw invalidSetting(key, value, sources[key], file, why);
+  }
+  for (const [request, limit] of [['SPARK_CPU_REQUEST', 'SPARK_CPU_LIMIT'], ['SPARK_MEMORY_REQUEST', 'SPARK_MEMORY_LIMIT']] as const) {
+    const r = values[request];
+    const l = values[limit];
+    if (r === undefined || l === undefined || quantityValue(r)! <= quantityValue(l)!) continue;
+    throw new SparkError(`${request}=${JSON.stringify(r)} (from ${describeSource(sources[request], file)}) is more than ${limit}=${JSON.stringify(l)} (from ${describeSource(sources[limit], file)}).`, {
+      hint: `A request must not exceed its limit: lower ${request} or raise ${limit}.`,
+      code: 'CONFIG_INVALID',
+      exitCode: 2,
+    });
+  }
+  const dotfiles = values.SPARK_DOTFILES_REPO;
+  if (dotfiles !== undefined && (values.SPARK_RUNTIME ?? 'kubernetes') !== 'local') {
+    const why = repoProblem(dotfiles, false);
+    if (why) throw invalidSetting('SPARK_DOTFILES_REPO', dotfiles, sources.SPARK_DOTFILES_REPO, file, why);
+  }
 }
 
 function stripUndefined(values: ConfigValues): ConfigValues {

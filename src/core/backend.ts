@@ -1,11 +1,13 @@
 import type { SparkError } from '../errors.js';
-import type { DatabaseProvisioner, Runtime, RuntimeKind } from './ports.js';
+import type { DatabaseProvisioner, Runtime, RuntimeKind, SparkCredentials } from './ports.js';
 
 /** Where sparks of one kind live: the runtime and the PostgreSQL server their databases are on. */
 export interface Backend {
   kind: RuntimeKind;
   runtime: Runtime;
   databases: DatabaseProvisioner;
+  /** Where sparks keep their DATABASE_URL, when the runtime can rewrite it (Kubernetes). */
+  credentials?: SparkCredentials;
   close(): Promise<void>;
 }
 

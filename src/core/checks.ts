@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import type { CheckResult, RuntimeKind } from './ports.js';
 import { listSparks } from './list.js';
+import { loginChecks } from './rotate.js';
 
 export interface CheckReport {
   checks: CheckResult[];
@@ -27,8 +28,19 @@ export async function doctor(backend: Backend, configChecks: CheckResult[], spar
   const estate: CheckResult[] = [];
   for (const u of unavailable) estate.push({ id: `estate-${u.part}`, title: `List sparks (${u.part})`, status: 'warn', detail: u.reason, fix: u.fix ?? undefined });
   for (const spark of sparks) {
+    // Only when both sides answered: an Unknown spark (its runtime could not be asked) gets no advice.
     if (spark.state === 'Incomplete') {
       estate.push({ id: `incomplete-${spark.name}`, title: `Spark ${spark.name} is incomplete`, status: 'warn', detail: spark.reason ?? undefined, fix: `spark delete ${spark.name} --yes`, blocking: false });
+    }
+    if (spark.database?.closed) {
+      estate.push({
+        id: `closed-${spark.name}`,
+        title: `Database ${spark.name} was left closed by an interrupted create`,
+        status: 'warn',
+        detail: 'nobody can connect to it (ALLOW_CONNECTIONS false); its spark was never finished',
+        fix: `spark delete ${spark.name} --yes   (then create it again)`,
+        blocking: false,
+      });
     }
     if (spark.database && spark.database.owner !== sparkRole && !spark.database.owner.startsWith(`${sparkRole}_`)) {
       estate.push({
@@ -47,6 +59,9 @@ export async function doctor(backend: Backend, configChecks: CheckResult[], spar
     const names = legacy.length > 5 ? `${legacy.slice(0, 5).join(', ')} and ${legacy.length - 5} more` : legacy.join(', ');
     estate.push({ id: 'legacy', title: `${legacy.length === 1 ? '1 spark was' : `${legacy.length} sparks were`} made by the Go CLI`, status: 'ok', detail: `${names}: listed, shown, shelled into and deleted like the others`, blocking: false });
   }
+  // Each spark's DATABASE_URL must still log in (a rotation may have left it behind), when the server answers.
+  const { databases, credentials } = backend;
+  if (credentials && databases.login && base.checks.some((c) => c.id === 'db-connection' && c.status === 'ok')) estate.push(...(await loginChecks((url) => databases.login!(url), credentials, sparkRole)));
   return report([...base.checks, ...estate]);
 }
 

@@ -1,6 +1,7 @@
-import { SparkError } from '../errors.js';
+import { interrupted, SparkError } from '../errors.js';
 import { generateName, validateName } from '../names/index.js';
 import type { Backend } from './backend.js';
+import { inFlightMark } from './inflight.js';
 import type { CreatedDatabase, Isolation, OnProgress, RuntimeSpark, SparkSpec } from './ports.js';
 
 export interface CreateInput {
@@ -20,7 +21,10 @@ export interface CreateEvents {
   onProgress?: OnProgress;
   /** Called once the name is taken, so an interrupt handler knows what to name. */
   onNamed?: (name: string) => void;
+  /** Aborted (Ctrl-C): stop, and remove what this run made. */
   signal?: AbortSignal;
+  /** Aborted (a second Ctrl-C): stop removing too; the error then says what is left. */
+  cleanupSignal?: AbortSignal;
 }
 
 export interface CreateResult {
@@ -38,7 +42,10 @@ const NAME_ATTEMPTS = 8;
 export async function createSpark(backend: Backend, input: CreateInput, events: CreateEvents = {}): Promise<CreateResult> {
   const { runtime, databases } = backend;
   const progress = events.onProgress ?? (() => {});
-  const createdAt = (input.now?.() ?? new Date()).toISOString();
+  const now = input.now?.() ?? new Date();
+  const createdAt = now.toISOString();
+  // Marks the claim while this create runs, so a delete of the name refuses instead of racing it.
+  const inFlight = inFlightMark(input.timeoutMs, now);
 
   // 1. A name nobody has: not in the runtime, not on the database server.
   const specFor = (name: string, plan: CreatedDatabase): SparkSpec => ({
@@ -49,6 +56,7 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
     isolation: input.isolation,
     createdAt,
     creator: input.creator,
+    inFlight,
     sshPublicKey: input.sshPublicKey,
     anthropicApiKey: input.anthropicApiKey,
     githubToken: input.githubToken,
@@ -59,8 +67,9 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
   let plan: CreatedDatabase | undefined;
   for (let attempt = 0; !name; attempt++) {
     const candidate = input.name ? validateName(input.name) : generateName();
-    if (await isTaken(backend, candidate)) {
-      if (input.name) throw nameTaken(candidate);
+    const taken = await isTaken(backend, candidate);
+    if (taken) {
+      if (input.name) throw taken;
       if (attempt >= NAME_ATTEMPTS) throw new SparkError('Could not find a free spark name.', { hint: 'Give one: spark create <name>.' });
       continue;
     }
@@ -77,36 +86,61 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
   events.onNamed?.(name);
   const spec = specFor(name, plan!);
 
-  // 2. Database and runtime objects concurrently; then readiness. Undo everything on failure.
+  // 2. Database and runtime objects concurrently; then readiness. Undo everything on failure,
+  // and at once when the claim disappears (someone deleted the spark meanwhile).
   let databaseMade = false;
+  const watching = new AbortController();
+  const claimLost = new AbortController();
+  void runtime.claimGone(name, watching.signal).then(() => {
+    if (!watching.signal.aborted) claimLost.abort();
+  });
+  const signal = events.signal ? AbortSignal.any([events.signal, claimLost.signal]) : claimLost.signal;
   try {
-    throwIfAborted(events.signal);
+    throwIfAborted(signal);
     progress({ step: 'Creating the database and the spark', detail: name });
     const database = databases.create(plan!, { createdAt }).then(() => {
       databaseMade = true;
     });
-    const objects = runtime.create(spec, { onProgress: progress, signal: events.signal });
+    const objects = runtime.create(spec, { onProgress: progress, signal, timeoutMs: input.timeoutMs });
     const [db, obj] = await Promise.allSettled([database, objects]);
     if (db.status === 'rejected') throw db.reason;
     if (obj.status === 'rejected') throw obj.reason;
 
-    throwIfAborted(events.signal);
+    throwIfAborted(signal);
     progress({ step: 'Waiting for the spark to be ready' });
-    const spark = await runtime.waitReady(name, { timeoutMs: input.timeoutMs, onProgress: progress, signal: events.signal });
+    const spark = await runtime.waitReady(name, { timeoutMs: input.timeoutMs, onProgress: progress, signal });
+    throwIfAborted(signal);
+    watching.abort();
+    await runtime.markCreated(name);
     return { name, database: plan!.databaseName, spark };
   } catch (error) {
+    watching.abort();
     // A slow start is not a failure: the spark is kept and the error says how to go on.
-    if (error instanceof SparkError && error.code === 'READY_TIMEOUT') throw error;
+    if (error instanceof SparkError && error.code === 'READY_TIMEOUT' && !claimLost.signal.aborted) {
+      await runtime.markCreated(name).catch(() => {});
+      throw error;
+    }
     progress({ step: 'Removing what this run made', detail: name });
-    const left = await rollback(backend, name, databaseMade);
-    const cause = events.signal?.aborted ? new SparkError('Interrupted; the spark was not created.', { code: 'INTERRUPTED' }) : error;
-    throw withLeftovers(cause, name, left);
+    const cleanup = await rollback(backend, name, databaseMade, events.cleanupSignal);
+    const cause = claimLost.signal.aborted
+      ? new SparkError(`The spark "${name}" was deleted while it was being created (its ${backend.kind === 'local' ? 'workspace' : 'ConfigMap'} disappeared); this create stopped.`, { code: 'CLAIM_LOST' })
+      : events.signal?.aborted
+        ? interrupted('Interrupted; the spark was not created.')
+        : error;
+    throw withLeftovers(cause, name, cleanup);
   }
 }
 
-async function isTaken(backend: Backend, name: string): Promise<boolean> {
+/** Why the name is taken (a spark, or a database spark did not make), or undefined when it is free. */
+async function isTaken(backend: Backend, name: string): Promise<SparkError | undefined> {
   const [inRuntime, inDatabase] = await Promise.all([backend.runtime.exists(name), backend.databases.get(name)]);
-  return inRuntime || inDatabase !== undefined;
+  if (!inRuntime && inDatabase && !inDatabase.ours) {
+    return new SparkError(`A database named "${name}" already exists and is not a spark${inDatabase.belongsTo ? ` of this ${backend.kind === 'local' ? 'runtime' : 'namespace'} (it belongs to ${inDatabase.belongsTo})` : ''}.`, {
+      hint: `Choose another name for the spark, or, if it is a leftover you want gone: spark delete ${name} --force-db`,
+      code: 'NAME_TAKEN',
+    });
+  }
+  return inRuntime || inDatabase ? nameTaken(name) : undefined;
 }
 
 function nameTaken(name: string): SparkError {
@@ -117,26 +151,62 @@ function nameTaken(name: string): SparkError {
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new SparkError('Interrupted.', { code: 'INTERRUPTED' });
+  if (signal?.aborted) throw interrupted('Interrupted.');
 }
 
-/** Remove this run's objects and database; what could not be removed is returned, never hidden. */
-export async function rollback(backend: Backend, name: string, dropDatabase: boolean): Promise<string[]> {
-  const [objects, database] = await Promise.allSettled([
-    backend.runtime.delete(name),
-    dropDatabase ? backend.databases.drop(name) : Promise.resolve('absent' as const),
-  ]);
+export interface Cleanup {
+  removed: string[];
+  /** What could not be removed (or was still being removed when the cleanup was stopped), each with why. */
+  left: string[];
+}
+
+/**
+ * Remove this run's objects and database; what could not be removed is returned, never hidden.
+ * When `stop` aborts, return at once: the parts still being removed are reported as left.
+ */
+export async function rollback(backend: Backend, name: string, dropDatabase: boolean, stop?: AbortSignal): Promise<Cleanup> {
+  const removed: string[] = [];
   const left: string[] = [];
-  if (objects.status === 'rejected') left.push(`the ${backend.kind} objects (${(objects.reason as Error).message})`);
-  else left.push(...objects.value.left);
-  if (database.status === 'rejected') left.push(`database ${name} (${(database.reason as Error).message})`);
-  return left;
+  const pending = new Set<string>();
+  /** One part of the cleanup: `what` is pending until `work` settles. */
+  const track = async <T>(what: string, work: Promise<T>, done: (value: T) => void): Promise<void> => {
+    pending.add(what);
+    try {
+      done(await work);
+    } catch (error) {
+      left.push(`${what} (${(error as Error).message})`);
+    } finally {
+      pending.delete(what);
+    }
+  };
+  const parts = [
+    track(`the ${backend.kind} objects of ${name}`, backend.runtime.delete(name), (report) => {
+      removed.push(...report.removed);
+      left.push(...report.left);
+    }),
+  ];
+  if (dropDatabase) {
+    parts.push(track(`database ${name}`, backend.databases.drop(name), (outcome) => {
+      if (outcome === 'dropped') removed.push(`database ${name}`);
+    }));
+  }
+  await Promise.race([Promise.all(parts), aborted(stop)]);
+  // Copies: parts still running after a stop must not change what was reported.
+  return { removed: [...removed], left: [...left, ...[...pending].map((what) => `${what} (the cleanup was stopped)`)] };
 }
 
-function withLeftovers(error: unknown, name: string, left: string[]): unknown {
+/** Resolves when `signal` aborts; never without one. */
+function aborted(signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve();
+    else signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+function withLeftovers(error: unknown, name: string, { removed, left }: Cleanup): unknown {
   if (!(error instanceof SparkError)) return error;
   if (error.code === 'NAME_TAKEN') return error;
-  const suffix = left.length ? ` Could not remove: ${left.join('; ')}.` : ` Nothing of "${name}" was left behind.`;
+  const suffix = `${removed.length ? ` Removed ${removed.join(', ')}.` : ''}${left.length ? ` Could not remove: ${left.join('; ')}.` : ` Nothing of "${name}" was left behind.`}`;
   const hint = left.length ? `${error.hint ? `${error.hint}\n` : ''}Finish the cleanup with: spark delete ${name}` : error.hint;
   return new SparkError(`${error.message}${suffix}`, { hint, code: error.code, exitCode: error.exitCode, cause: error });
 }

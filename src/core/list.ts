@@ -12,7 +12,8 @@ export interface SparkRow {
   ssh: string | null;
   host: string | null;
   legacy: boolean;
-  database: { name: string; owner: string; sizeBytes: number | null; connections: number | null } | null;
+  /** `closed`: left closed to connections by an interrupted create. */
+  database: { name: string; owner: string; sizeBytes: number | null; connections: number | null; closed?: true } | null;
 }
 
 /** A part that could not be asked: what happened, and the fix when there is one. */
@@ -41,7 +42,7 @@ export async function listSparks(backends: Backend[]): Promise<Listing> {
       const [objects, databases] = await Promise.allSettled([backend.runtime.list(), backend.databases.list()]);
       if (objects.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'runtime', objects.reason));
       if (databases.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'database', databases.reason));
-      const sparks = objects.status === 'fulfilled' ? objects.value : [];
+      const sparks = objects.status === 'fulfilled' ? objects.value : undefined;
       const dbs = databases.status === 'fulfilled' ? databases.value : undefined;
       listing.sparks.push(...joinSparks(backend.kind, sparks, dbs));
     }),
@@ -50,21 +51,29 @@ export async function listSparks(backends: Backend[]): Promise<Listing> {
   return listing;
 }
 
-export function joinSparks(kind: RuntimeKind, sparks: RuntimeSpark[], databases: SparkDatabase[] | undefined): SparkRow[] {
+/**
+ * `sparks` undefined: the runtime could not be asked. A database is then Unknown, never Incomplete:
+ * a spark is Incomplete only when both sides answered and one lacks it.
+ */
+export function joinSparks(kind: RuntimeKind, sparks: RuntimeSpark[] | undefined, databases: SparkDatabase[] | undefined): SparkRow[] {
   const byName = new Map((databases ?? []).map((d) => [d.name, d]));
-  const rows: SparkRow[] = sparks.map((spark) => {
+  const rows: SparkRow[] = (sparks ?? []).map((spark) => {
     const db = byName.get(spark.name);
     byName.delete(spark.name);
     return toRow(kind, spark, db);
   });
-  // A database whose spark objects are gone: an interrupted create or delete.
   for (const db of byName.values()) {
-    rows.push(toRow(kind, { name: db.name, runtime: kind, state: 'Incomplete', reason: 'database without spark objects', createdAt: db.createdAt }, db));
+    const spark: RuntimeSpark = sparks
+      ? // A database whose spark objects are gone: an interrupted create or delete.
+        { name: db.name, runtime: kind, state: 'Incomplete', reason: 'database without spark objects', createdAt: db.createdAt }
+      : { name: db.name, runtime: kind, state: 'Unknown', reason: `${kind === 'local' ? 'the workspaces' : 'the cluster'} could not be asked`, createdAt: db.createdAt };
+    rows.push(toRow(kind, spark, db));
   }
   return rows;
 }
 
-function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase | undefined): SparkRow {
+/** One list entry; `spark status` is this plus its own fields. */
+export function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase | undefined): SparkRow {
   return {
     name: spark.name,
     runtime: kind,
@@ -75,6 +84,6 @@ function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase | undef
     ssh: spark.ssh ?? null,
     host: spark.host ?? null,
     legacy: Boolean(spark.legacy),
-    database: db ? { name: db.name, owner: db.owner, sizeBytes: db.sizeBytes ?? null, connections: db.connections ?? null } : null,
+    database: db ? { name: db.name, owner: db.owner, sizeBytes: db.sizeBytes ?? null, connections: db.connections ?? null, ...(db.closed ? { closed: true as const } : {}) } : null,
   };
 }

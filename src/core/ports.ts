@@ -31,13 +31,19 @@ export interface SparkSpec {
   isolation: Isolation;
   createdAt: string;
   creator: string;
+  /** Set while the create runs: marks the claim so that delete knows (cleared when done). */
+  inFlight?: InFlight;
   sshPublicKey?: string;
   anthropicApiKey?: string;
   githubToken?: string;
   dotfilesRepo?: string;
 }
 
-export type SparkState = 'Running' | 'Starting' | 'Failed' | 'Stopped' | 'Incomplete';
+/**
+ * Unknown: its database exists but the runtime could not be asked (unreachable, erroring).
+ * Sleeping: put to sleep on purpose (`spark sleep`); home, database and Secret are kept.
+ */
+export type SparkState = 'Running' | 'Starting' | 'Failed' | 'Stopped' | 'Sleeping' | 'Incomplete' | 'Unknown';
 
 export interface RuntimeSpark {
   name: string;
@@ -53,6 +59,10 @@ export interface RuntimeSpark {
   host?: string;
   /** Made by the earlier Go CLI (labels only, no spark annotations). */
   legacy?: boolean;
+  /** ISO time it was put to sleep, while Sleeping. */
+  sleepingSince?: string;
+  /** ISO time after which `spark reap` deletes it (`create --ttl`, `spark extend`). */
+  expiresAt?: string;
 }
 
 export interface ObjectPresence {
@@ -82,6 +92,8 @@ export interface ShellInvocation {
   cwd?: string;
   /** What to check when the program itself could not connect (ssh exits 255 for that alone). */
   connectionHint?: string;
+  /** The program is spark's own tool (ssh), not the user's command: how to get it when it is missing. */
+  installHint?: string;
 }
 
 export interface WaitOptions {
@@ -92,6 +104,8 @@ export interface WaitOptions {
 
 export interface Runtime {
   readonly kind: RuntimeKind;
+  /** What this runtime can do beyond the basics; commands ask here (core/capabilities.ts). */
+  readonly capabilities: RuntimeCapabilities;
   /**
    * Atomically take the name by making the spark's root object (the ConfigMap; the workspace
    * directory locally). Throws a SparkError with code NAME_TAKEN if it exists: of two concurrent
@@ -99,7 +113,7 @@ export interface Runtime {
    */
   claim(spec: SparkSpec): Promise<void>;
   /** Make (or converge) every other object of the spark. Idempotent. */
-  create(spec: SparkSpec, options?: { onProgress?: OnProgress; signal?: AbortSignal }): Promise<void>;
+  create(spec: SparkSpec, options?: { onProgress?: OnProgress; signal?: AbortSignal; timeoutMs?: number }): Promise<void>;
   /** Resolve when the spark is reachable; reject with a SparkError on a fatal reason or the deadline. */
   waitReady(name: string, options: WaitOptions): Promise<RuntimeSpark>;
   /** One call per kind, whatever the number of sparks. */
@@ -108,8 +122,25 @@ export interface Runtime {
   status(name: string): Promise<RuntimeStatus | undefined>;
   /** Remove whatever exists of the spark; missing objects are success. */
   delete(name: string): Promise<DeleteReport>;
-  shell(name: string, command: string[]): Promise<ShellInvocation>;
+  /** `command` is an argv, run as given on every runtime; `tty`: the caller's stdin is a terminal. */
+  shell(name: string, command: string[], options?: { tty?: boolean }): Promise<ShellInvocation>;
   checks(): Promise<CheckResult[]>;
+  /** The database the spark's DATABASE_URL names, if it has one (Go-CLI sparks tagged no database). */
+  databaseOf(name: string): Promise<string | undefined>;
+  /** The in-flight mark of a create of this name that still runs (see core/inflight.ts), else undefined. */
+  creating(name: string): Promise<InFlight | undefined>;
+  /** The create is over (ready, or kept after a slow start): remove the in-flight mark. */
+  markCreated(name: string): Promise<void>;
+  /** Resolves once the spark's claim (its root object) is gone, or when `signal` aborts. Never rejects. */
+  claimGone(name: string, signal: AbortSignal): Promise<void>;
+}
+
+/** The mark a running create leaves on its claim until it is done. */
+export interface InFlight {
+  host: string;
+  pid: number;
+  /** ISO time after which the create is over in any case (its timeout, plus a margin). */
+  until: string;
 }
 
 /** A spark's database as the provisioner sees it (found by its spark tag, not by name alone). */
@@ -119,6 +150,12 @@ export interface SparkDatabase {
   sizeBytes?: number;
   createdAt?: string;
   connections?: number;
+  /** Carries spark's tag for this runtime and namespace (list returns only these). */
+  ours?: boolean;
+  /** Tagged for another namespace or runtime, in words ("namespace team-a"). */
+  belongsTo?: string;
+  /** Not open to connections: left by a create that was interrupted before it opened it. */
+  closed?: boolean;
 }
 
 export interface CreatedDatabase {
@@ -144,4 +181,110 @@ export interface DatabaseProvisioner {
   get(name: string): Promise<SparkDatabase | undefined>;
   checks(): Promise<CheckResult[]>;
   close(): Promise<void>;
+  /** Log in with a spark's DATABASE_URL and out again (doctor: does it still authenticate?). */
+  login?(databaseUrl: string): Promise<LoginResult>;
+}
+
+/** A spark's DATABASE_URL as its runtime keeps it (Kubernetes: in the spark's Secret). */
+export interface SparkCredential {
+  name: string;
+  /** Carries a password: never print it. */
+  databaseUrl: string;
+}
+
+/** Where sparks keep their DATABASE_URL: all read at once; one rewritten and restarted at a time. */
+export interface SparkCredentials {
+  list(): Promise<SparkCredential[]>;
+  /** Replace the spark's DATABASE_URL and restart it, so the new value takes effect. */
+  rewrite(name: string, databaseUrl: string): Promise<void>;
+}
+
+/** The `spark-cli-config` Secret: the CLI's own configuration, kept in the cluster. */
+export interface CliConfigStore {
+  /** For messages, e.g. "Secret spark-cli-config in namespace spark". */
+  readonly where: string;
+  write(values: { POSTGRES_PASSWORD: string }): Promise<void>;
+}
+
+/** A login with a spark's URL: ok, or refused (`rejected`: the password or role is wrong, 28P01). */
+export type LoginResult = { ok: true } | { ok: false; rejected: boolean; reason: string };
+
+/** The spark role itself (POSTGRES_USER) as rotation and repair need it. */
+export interface RoleAccount {
+  readonly role: string;
+  /** Throws a SparkError with the fix when the configured password does not log in. */
+  verify(): Promise<void>;
+  /** Spark databases that use this role (no role of their own), by their tag. */
+  sharedDatabases(): Promise<string[]>;
+  /**
+   * Give the role a new password (sent as a SCRAM verifier). `beforeCommit` runs inside the same
+   * transaction: if it throws, the password is unchanged.
+   */
+  setPassword(password: string, beforeCommit?: () => Promise<void>): Promise<void>;
+  /** Log in with a spark's URL (at the CLI's server address) and out again; no query runs. */
+  login(databaseUrl: string): Promise<LoginResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Optional abilities of a runtime. A command that needs one asks `requireCapability` and, when the
+ * runtime lacks it, says so plainly instead of failing somewhere inside.
+ */
+export interface RuntimeCapabilities {
+  /** Stop the spark's container and start it again; home, database and Secret are kept. */
+  sleep?: SleepCapability;
+  /** What the spark reports of its use: sessions, and unsaved git work in its project. */
+  activity?: ActivityCapability;
+  /** The spark's container log. */
+  logs?: LogsCapability;
+  /** Local ports forwarded to the spark. */
+  forward?: ForwardCapability;
+  /** An expiry time on the spark, for `spark reap`. */
+  expiry?: ExpiryCapability;
+}
+
+export type CapabilityName = keyof RuntimeCapabilities;
+
+export interface SleepCapability {
+  /** Scale to zero. Resolves false when it already slept (idempotent). */
+  sleep(name: string): Promise<boolean>;
+  /** Scale back up; the caller waits with `waitReady`. Resolves false when it was awake. */
+  wake(name: string): Promise<boolean>;
+}
+
+/** As the spark reports it; fields it could not tell are absent. */
+export interface SparkActivity {
+  /** ISO time the last SSH session ended (or began, while one is open). */
+  lastSessionAt?: string;
+  openSessions: number;
+  /** `/home/user/project` has uncommitted changes or commits not on any remote. */
+  unsavedWork?: boolean;
+  /** What the unsaved work is, in words ("3 uncommitted files, 2 unpushed commits"). */
+  unsavedDetail?: string;
+  /** ISO time of this report. */
+  reportedAt: string;
+}
+
+export interface ActivityCapability {
+  /** Undefined when the spark is not running (asleep, starting) and so cannot report. */
+  activity(name: string): Promise<SparkActivity | undefined>;
+}
+
+export interface LogsCapability {
+  logs(name: string, options: { follow: boolean; sinceSeconds?: number; signal?: AbortSignal; write(text: string): void }): Promise<void>;
+}
+
+export interface PortForward {
+  local: number;
+  remote: number;
+}
+
+export interface ForwardCapability {
+  /** The process that holds the forwards open (ssh -N -L) until it is interrupted. */
+  forward(name: string, ports: PortForward[]): Promise<ShellInvocation>;
+}
+
+export interface ExpiryCapability {
+  /** Set (or with undefined, clear) the time after which the spark may be reaped. */
+  setExpiry(name: string, at: string | undefined): Promise<void>;
 }

@@ -1,9 +1,14 @@
 import { SparkError } from '../errors.js';
 import type { Backend } from './backend.js';
-import type { RuntimeStatus, SparkDatabase } from './ports.js';
+import { toRow, type SparkRow } from './list.js';
+import type { RuntimeStatus } from './ports.js';
 
-export interface SparkStatus extends RuntimeStatus {
-  database: SparkDatabase | null;
+/** The list entry of the spark plus what only status shows: every key always present (null when unknown). */
+export interface SparkStatus extends SparkRow {
+  objects: RuntimeStatus['objects'];
+  phase: string | null;
+  restarts: number | null;
+  events: RuntimeStatus['events'];
   /** Why the database part is missing, when the server could not be asked. */
   databaseUnavailable: string | null;
 }
@@ -12,14 +17,39 @@ export interface SparkStatus extends RuntimeStatus {
 export async function sparkStatus(backend: Backend, name: string): Promise<SparkStatus> {
   const [runtimeStatus, database] = await Promise.allSettled([backend.runtime.status(name), backend.databases.get(name)]);
   if (runtimeStatus.status === 'rejected') throw runtimeStatus.reason;
-  const db = database.status === 'fulfilled' ? (database.value ?? null) : null;
-  if (!runtimeStatus.value && !db) {
-    throw new SparkError(`No spark named "${name}".`, { hint: 'See your sparks with: spark list', code: 'NOT_FOUND' });
-  }
-  const status: RuntimeStatus = runtimeStatus.value ?? { name, runtime: backend.kind, state: 'Incomplete', reason: 'database without spark objects', objects: [], events: [] };
+  // A database of that name that is not this runtime's and namespace's spark is not shown as one.
+  const db = database.status === 'fulfilled' && database.value?.ours ? database.value : undefined;
+  if (!runtimeStatus.value && !db) throw await notFound(backend, name);
+  const status: RuntimeStatus = runtimeStatus.value ?? { name, runtime: backend.kind, state: 'Incomplete', reason: 'database without spark objects', createdAt: db?.createdAt, objects: [], events: [] };
+  const { objects, phase, restarts, events, ...spark } = status;
   return {
-    ...status,
-    database: db,
+    ...toRow(backend.kind, spark, db),
+    objects,
+    phase: phase ?? null,
+    restarts: restarts ?? null,
+    events,
     databaseUnavailable: database.status === 'rejected' ? (database.reason as Error).message : null,
   };
+}
+
+/** `No spark named "x"`, with the existing names that are close to it. */
+export async function notFound(backend: Backend, name: string): Promise<SparkError> {
+  const names = await backend.runtime.list().then((sparks) => sparks.map((s) => s.name), () => []);
+  return notFoundError(name, names);
+}
+
+export function notFoundError(name: string, existing: string[], note?: string): SparkError {
+  const close = existing.filter((n) => n !== name && (distance(n, name) <= Math.max(1, Math.floor(name.length / 4)) || n.startsWith(name) || name.startsWith(n))).slice(0, 5);
+  return new SparkError(`No spark named "${name}".${close.length ? ` Did you mean: ${close.join(', ')}?` : ''}`, { hint: `See your sparks with: spark list${note ? `\n${note}` : ''}`, code: 'NOT_FOUND' });
+}
+
+/** Levenshtein distance (names are short). */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }

@@ -1,4 +1,5 @@
 import type { Client, ClientConfig } from 'pg';
+import { SparkError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { connectionError } from './errors.js';
 import type { DatabaseSettings, SslMode } from './settings.js';
@@ -63,26 +64,51 @@ export function isNoSslServer(error: unknown): boolean {
   return error instanceof Error && error.message === 'The server does not support SSL connections';
 }
 
-/** A superuser URL as a target; its password is registered so it can never be printed. */
+/**
+ * A superuser URL as a target; its password is registered so it can never be printed. A malformed
+ * URL is a usage error naming what is wrong (never the URL itself, which holds a password).
+ */
 export function targetFromUrl(url: string, fallbackDatabase: string, fallbackSslmode: SslMode = 'disable'): ConnectionTarget {
+  const bad = (why: string): SparkError => {
+    registerSecret(url);
+    return new SparkError(`--superuser-url is not a valid postgresql:// URL: ${why}.`, {
+      hint: 'Write it as postgresql://postgres:PASSWORD@HOST:5432/homelab, with special characters in the password percent-encoded (% as %25, @ as %40, / as %2F), or give it as a query parameter: postgresql://postgres@HOST:5432/homelab?password=…',
+      code: 'USAGE',
+      exitCode: 2,
+    });
+  };
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    registerSecret(url);
-    throw connectionError(Object.assign(new Error('not a URL'), { code: 'SPARK_BAD_URL' }), undefined);
+    throw bad('it cannot be parsed (check the port and the characters around the host)');
   }
   registerSecret(parsed.password);
-  const password = decodeURIComponent(parsed.password);
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw bad(`a "%" in the ${what} is not followed by two hex digits`);
+    }
+  };
+  const fromQuery = parsed.searchParams.get('password') ?? undefined;
+  registerSecret(fromQuery);
+  const password = decode(parsed.password, 'password');
   registerSecret(password);
-  if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw connectionError(Object.assign(new Error('not a postgresql:// URL'), { code: 'SPARK_BAD_URL' }), undefined);
-  const sslmode = (parsed.searchParams.get('sslmode') ?? fallbackSslmode) as SslMode;
+  if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw bad(`the scheme is ${parsed.protocol.replace(/:$/, '')}, not postgresql`);
+  if (fromQuery !== undefined && parsed.password) throw bad('it gives the password twice, after the user name and as a query parameter');
+  const unknown = [...parsed.searchParams.keys()].filter((k) => k !== 'sslmode' && k !== 'password');
+  if (unknown.length) throw bad(`unsupported parameter ${unknown.map((k) => JSON.stringify(k)).join(', ')} (only sslmode and password are read)`);
+  const sslmode = parsed.searchParams.get('sslmode') ?? fallbackSslmode;
+  if (!SSL_MODES.includes(sslmode as SslMode)) throw bad(`sslmode must be one of ${SSL_MODES.join(', ')}`);
   return {
-    host: decodeURIComponent(parsed.hostname.replace(/^\[(.*)\]$/, '$1')) || '127.0.0.1',
+    host: decode(parsed.hostname.replace(/^\[(.*)\]$/, '$1'), 'host') || '127.0.0.1',
     port: Number(parsed.port || 5432),
-    user: decodeURIComponent(parsed.username) || 'postgres',
-    password,
-    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || fallbackDatabase,
-    sslmode,
+    user: decode(parsed.username, 'user name') || 'postgres',
+    password: fromQuery ?? password,
+    database: decode(parsed.pathname.replace(/^\//, ''), 'database name') || fallbackDatabase,
+    sslmode: sslmode as SslMode,
   };
 }
+
+const SSL_MODES: SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];

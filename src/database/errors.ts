@@ -139,7 +139,7 @@ export function queryError(error: unknown, context: QueryContext): SparkError {
       return make(`Permission denied (42501): ${describe(error)}`, `Repair the role's privileges as a superuser: spark admin setup-db --superuser-url URL`, 'DB_PERMISSION_DENIED');
     case '42P04':
       return context.isSpark === false
-        ? make(`A database named "${name}" already exists and is not a spark (42P04).`, 'Choose another name for the spark.', 'NAME_TAKEN')
+        ? make(`A database named "${name}" already exists and is not a spark (42P04).`, `Choose another name for the spark, or, if it is a leftover you want gone: spark delete ${name} --force-db`, 'NAME_TAKEN')
         : make(`The database "${name}" already exists (42P04).`, `If it is an old spark, remove it first: spark delete ${name}`, 'NAME_TAKEN');
     case '55006':
       return make(`The database "${name}" is still in use (55006): ${describe(error)}`,

@@ -1,13 +1,13 @@
 /**
  * The database layer's public face. The lifecycle code calls `openSparkDatabases(settingsFromConfig(config))`;
- * `spark admin` calls setupDatabase / rotatePassword. Nothing here loads `pg` until it connects.
+ * `spark admin` calls setupDatabase / openRoleAccount. Nothing here loads `pg` until it connects.
  */
 export { databaseChecks, dropSelftestLeftovers, listSelftestLeftovers, MIGRATION_STEPS, SELFTEST_PREFIX } from './checks.js';
 export { connect, targetFromUrl, type ConnectionTarget } from './connect.js';
 export { CONNECTION_CHECKLIST, connectionError, errorCode, queryError } from './errors.js';
 export { executePlan, renderPlan, type SqlStep } from './plan.js';
 export { quoteIdent, quoteLiteral } from './quote.js';
-export { rotatePassword, type RotateResult } from './rotate.js';
+export { openRoleAccount, SparkRoleAccount } from './account.js';
 export { generatePassword, scramVerifier, verifierMatches } from './scram.js';
 export { databaseUrl, settingsFromConfig, type DatabaseSettings, type SslMode } from './settings.js';
 export { planSetup, setupDatabase, type SetupOptions, type SetupResult } from './setup.js';

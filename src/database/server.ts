@@ -8,6 +8,7 @@
  * /tmp, not under /root. As a normal user everything runs as that user.
  */
 import { createServer as createNetServer } from 'node:net';
+import { processRunning } from '../process.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, mkdirSync, fstatSync } from 'node:fs';
@@ -171,12 +172,7 @@ export function readPostmasterPid(dataDir: string): PostmasterPid | undefined {
 
 /** Is `pid` a live postgres process? Guards against a recycled pid in a stale postmaster.pid. */
 export function isPostgresProcess(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!processRunning(pid)) return false;
   try {
     return /postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
   } catch {

@@ -6,7 +6,7 @@
 import type { Isolation } from '../core/ports.js';
 import { SparkError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { connect, targetFromUrl } from './connect.js';
+import { connect, targetFromUrl, type ConnectionTarget } from './connect.js';
 import { queryError } from './errors.js';
 import { executePlan, inTransaction, renderPlan, type SqlStep } from './plan.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
@@ -143,7 +143,9 @@ export async function setupDatabase(options: SetupOptions): Promise<SetupResult>
     return { role: options.role, changes: plan.steps.map((s) => s.description), password: plan.newPassword, sql: header(options) + renderPlan(plan.steps) };
   }
   const target = { ...targetFromUrl(options.superuserUrl, options.adminDatabase, options.sslmode), connectTimeoutMs: options.connectTimeoutMs };
-  const client = await connect(target);
+  const client = await connect(target).catch((error: unknown) => {
+    throw superuserLoginError(error, target);
+  });
   try {
     const me = await client.query<{ rolsuper: boolean; current_user: string }>('SELECT rolsuper, current_user FROM pg_roles WHERE rolname = current_user');
     if (!me.rows[0]?.rolsuper) {
@@ -152,7 +154,9 @@ export async function setupDatabase(options: SetupOptions): Promise<SetupResult>
     if (options.printSql) {
       const state = await readState(client, options);
       const plan = planSetup(state, options);
-      return { role: options.role, changes: plan.steps.map((s) => s.description), password: plan.newPassword, sql: header(options) + renderPlan(plan.steps), serverVersion: String(state.serverVersion) };
+      // Said in SQL, so the script stays a script: a DBA may pipe it into psql as it is.
+      const body = plan.steps.length ? renderPlan(plan.steps) : `-- nothing to change: role ${options.role} is already set up as spark needs it (PostgreSQL ${state.serverVersion}).\n`;
+      return { role: options.role, changes: plan.steps.map((s) => s.description), password: plan.newPassword, sql: header(options) + body, serverVersion: String(state.serverVersion) };
     }
     // One setup at a time, from reading the state to the last change: two at once (two admins,
     // parallel CI jobs) would plan from the same state and collide on the same catalog rows.
@@ -181,6 +185,20 @@ export async function setupDatabase(options: SetupOptions): Promise<SetupResult>
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** A failed superuser login is about --superuser-url: POSTGRES_PASSWORD (the spark role's) plays no part in setup-db. */
+function superuserLoginError(error: unknown, target: ConnectionTarget): unknown {
+  if (!(error instanceof SparkError) || (error.code !== 'DB_AUTH_FAILED' && error.code !== 'DB_HBA_REJECTED')) return error;
+  const what = error.code === 'DB_AUTH_FAILED' ? `rejected the password of ${target.user} given in --superuser-url (28P01)` : `refused ${target.user} of --superuser-url by its pg_hba.conf rules (28000)`;
+  return new SparkError(`PostgreSQL at ${target.host}:${target.port} ${what}.`, {
+    hint:
+      error.code === 'DB_AUTH_FAILED'
+        ? 'Check the superuser name and password in --superuser-url (percent-encode special characters in it: @ as %40, : as %3A, / as %2F, # as %23). It is the superuser\'s password, not POSTGRES_PASSWORD.\nNo superuser at hand? Run with --print-sql and give the SQL to your DBA.'
+        : error.hint,
+    code: error.code,
+    cause: error,
+  });
 }
 
 async function readState(client: Parameters<typeof readRole>[0], request: SetupRequest): Promise<SetupState> {

@@ -4,7 +4,7 @@
  * In isolation mode each spark also gets its own login role owning its database.
  */
 import type { Client } from 'pg';
-import type { CheckResult, CreatedDatabase, DatabaseProvisioner, SparkDatabase } from '../core/ports.js';
+import type { CheckResult, CreatedDatabase, DatabaseProvisioner, LoginResult, RuntimeKind, SparkDatabase } from '../core/ports.js';
 import { SparkError } from '../errors.js';
 import { validateName } from '../names/index.js';
 import { registerSecret } from '../redact.js';
@@ -24,10 +24,21 @@ export interface SparkTag {
   createdAt: string;
   /** The spark's own login role (isolation mode); absent when its URL uses the spark role. */
   role?: string;
+  /** Where the spark lives. Tags made before these existed: the runtime asking, namespace `spark`. */
+  runtime?: RuntimeKind;
+  namespace?: string;
 }
 
+/** Whose databases a provisioner sees: one runtime and, on Kubernetes, one namespace. */
+export interface TagScope {
+  runtime: RuntimeKind;
+  namespace?: string;
+}
+
+export const DEFAULT_NAMESPACE = 'spark';
+
 export interface SparkDatabaseInfo extends SparkDatabase {
-  /** Carries the spark tag (made by spark, not just a database of that name). */
+  /** Carries any spark tag (made by spark, not just a database of that name). */
   tagged: boolean;
   tag?: SparkTag;
 }
@@ -36,10 +47,29 @@ export function parseTag(comment: string | null | undefined): SparkTag | undefin
   if (!comment?.startsWith(TAG_PREFIX)) return undefined;
   try {
     const value = JSON.parse(comment.slice(TAG_PREFIX.length)) as Partial<SparkTag>;
-    return { createdAt: String(value.createdAt ?? ''), ...(value.role ? { role: String(value.role) } : {}) };
+    return {
+      createdAt: String(value.createdAt ?? ''),
+      ...(value.role ? { role: String(value.role) } : {}),
+      ...(value.runtime === 'kubernetes' || value.runtime === 'local' ? { runtime: value.runtime } : {}),
+      ...(value.namespace ? { namespace: String(value.namespace) } : {}),
+    };
   } catch {
     return { createdAt: '' };
   }
+}
+
+/** The tag's owner in words, e.g. "namespace spark" or "the local runtime". */
+export function tagOwner(tag: SparkTag, scope: TagScope): string {
+  const runtime = tag.runtime ?? scope.runtime;
+  return runtime === 'kubernetes' ? `namespace ${tag.namespace ?? DEFAULT_NAMESPACE}` : 'the local runtime';
+}
+
+/** Does the tag say the database belongs to this scope? (No scope: every tag does.) */
+export function inScope(tag: SparkTag | undefined, scope: TagScope | undefined): boolean {
+  if (!tag) return false;
+  if (!scope) return true;
+  if ((tag.runtime ?? scope.runtime) !== scope.runtime) return false;
+  return scope.runtime !== 'kubernetes' || (tag.namespace ?? DEFAULT_NAMESPACE) === (scope.namespace ?? DEFAULT_NAMESPACE);
 }
 
 /** The per-spark role of isolation mode. */
@@ -55,33 +85,41 @@ export interface CreatePlanInput {
   role?: { name: string; verifier: string };
 }
 
-/** The statements that make one spark's database. Pure; each runs alone (CREATE DATABASE cannot run in a transaction). */
+/**
+ * The statements that make one spark's database. Pure; each runs alone (CREATE DATABASE cannot run
+ * in a transaction). The database is made closed (and the spark's role without LOGIN) and opened
+ * last, once its tag and privileges are in place: a create killed at any step leaves nothing that
+ * PUBLIC or another spark's role can open.
+ */
 export function planCreate(input: CreatePlanInput): SqlStep[] {
   const db = quoteIdent(input.name);
   const limit = Math.trunc(input.connectionLimit);
   const steps: SqlStep[] = [];
   if (input.role) {
     steps.push({
-      description: `create login role ${input.role.name}`,
-      sql: `CREATE ROLE ${quoteIdent(input.role.name)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${limit} PASSWORD ${quoteLiteral(input.role.verifier)}`,
+      description: `create role ${input.role.name} (no login yet)`,
+      sql: `CREATE ROLE ${quoteIdent(input.role.name)} WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${limit} PASSWORD ${quoteLiteral(input.role.verifier)}`,
     });
   }
   const owner = input.role ? ` OWNER ${quoteIdent(input.role.name)}` : '';
   steps.push(
-    { description: `create database ${input.name}`, sql: `CREATE DATABASE ${db}${owner} CONNECTION LIMIT ${limit}` },
-    // Database privileges are not copied from the template: PUBLIC can connect until this runs.
-    { description: `revoke CONNECT and TEMPORARY on ${input.name} from PUBLIC`, sql: `REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC` },
+    { description: `create database ${input.name}, closed to connections`, sql: `CREATE DATABASE ${db}${owner} CONNECTION LIMIT ${limit} ALLOW_CONNECTIONS false` },
     { description: `tag ${input.name} as a spark`, sql: `COMMENT ON DATABASE ${db} IS ${quoteLiteral(TAG_PREFIX + JSON.stringify(input.tag))}` },
+    // Database privileges are not copied from the template: PUBLIC could connect but for this.
+    { description: `revoke CONNECT and TEMPORARY on ${input.name} from PUBLIC`, sql: `REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC` },
+    { description: `open ${input.name} to connections`, sql: `ALTER DATABASE ${db} ALLOW_CONNECTIONS true` },
   );
+  if (input.role) steps.push({ description: `let ${input.role.name} log in`, sql: `ALTER ROLE ${quoteIdent(input.role.name)} WITH LOGIN` });
   return steps;
 }
 
 const DATABASE_COLUMNS = `
   d.datname AS name, pg_get_userbyid(d.datdba) AS owner, shobj_description(d.oid, 'pg_database') AS comment,
   CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END AS size,
-  (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid)::int AS connections`;
+  (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid)::int AS connections, NOT d.datallowconn AS closed,
+  pg_has_role(current_user, d.datdba, 'USAGE') AS mine`;
 
-function toInfo(row: Record<string, unknown>): SparkDatabaseInfo {
+function toInfo(row: Record<string, unknown>): SparkDatabaseInfo & { mine?: boolean } {
   const tag = parseTag(row.comment as string | null);
   return {
     name: String(row.name),
@@ -89,6 +127,8 @@ function toInfo(row: Record<string, unknown>): SparkDatabaseInfo {
     sizeBytes: row.size == null ? undefined : Number(row.size),
     createdAt: tag?.createdAt || undefined,
     connections: Number(row.connections),
+    ...(row.closed ? { closed: true } : {}),
+    ...(row.mine ? { mine: true } : {}),
     tagged: tag !== undefined,
     tag,
   };
@@ -99,8 +139,17 @@ export class SparkDatabases implements DatabaseProvisioner {
   /** Calls share one connection, one at a time: core runs get/create/drop concurrently. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly settings: DatabaseSettings) {
+  constructor(
+    readonly settings: DatabaseSettings,
+    /** Whose databases list/get/create mean; undefined: every spark-tagged database (admin work). */
+    readonly scope?: TagScope,
+  ) {
     registerSecret(settings.password);
+  }
+
+  /** Names of spark's own admin database and role: never a spark's. */
+  private get reserved(): string[] {
+    return [this.settings.database, this.settings.user];
   }
 
   /** The one admin connection to POSTGRES_DB as the spark role, opened on first use. */
@@ -121,7 +170,7 @@ export class SparkDatabases implements DatabaseProvisioner {
 
   /** What create will make; known before it runs, so runtime objects can be made concurrently. */
   async plan(name: string, _options?: { createdAt: string }): Promise<CreatedDatabase> {
-    validateName(name);
+    validateName(name, this.reserved);
     const { settings } = this;
     const url = (user: string, password: string) => databaseUrl({ user, password, host: settings.sparkHost, port: settings.port, database: name, sslmode: settings.sslmode });
     if (settings.isolation !== 'role') return { databaseName: name, databaseUrl: url(settings.user, settings.password) };
@@ -141,7 +190,7 @@ export class SparkDatabases implements DatabaseProvisioner {
 
   /** Make the database `plan()` described. Leaves nothing behind on failure. */
   async create(plan: CreatedDatabase, options: { createdAt: string }): Promise<void> {
-    const name = validateName(plan.databaseName);
+    const name = validateName(plan.databaseName, this.reserved);
     await this.exclusive(async (client) => {
       const existing = await getDatabase(client, name);
       if (existing) throw queryError(Object.assign(new Error('exists'), { code: '42P04' }), { operation: 'create', name, isSpark: existing.tagged });
@@ -154,7 +203,8 @@ export class SparkDatabases implements DatabaseProvisioner {
         // A role left by an interrupted create of this name (its database does not exist: checked above).
         await this.dropRoleIfOurs(client, plan.role);
       }
-      const steps = planCreate({ name, connectionLimit: this.settings.connectionLimit, tag: { createdAt: options.createdAt, ...(plan.role ? { role: plan.role } : {}) }, role });
+      const tag: SparkTag = { createdAt: options.createdAt, ...(plan.role ? { role: plan.role } : {}), ...this.scope };
+      const steps = planCreate({ name, connectionLimit: this.settings.connectionLimit, tag, role });
       const done: SqlStep[] = [];
       try {
         await executePlan(client, steps, { onStep: (step) => done.push(step) });
@@ -169,7 +219,7 @@ export class SparkDatabases implements DatabaseProvisioner {
   }
 
   async drop(name: string): Promise<'dropped' | 'absent'> {
-    validateName(name);
+    validateName(name, this.reserved);
     const user = this.settings.user;
     return this.exclusive(async (client) => {
       const { rows } = await client
@@ -178,7 +228,7 @@ export class SparkDatabases implements DatabaseProvisioner {
       const row = rows[0];
       if (row) {
         if (!row.mine) throw queryError(Object.assign(new Error('must be owner'), { code: '42501' }), { operation: 'drop', name, role: user, owner: String(row.owner) });
-        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch((error: unknown) => {
+        await dropForced(client, name).catch((error: unknown) => {
           throw queryError(error, { operation: 'drop', name, role: user, owner: String(row.owner) });
         });
       }
@@ -209,19 +259,52 @@ export class SparkDatabases implements DatabaseProvisioner {
     }
   }
 
-  /** Spark databases, found by their tag. */
+  /** Spark databases of this scope, found by their tag. */
   list(): Promise<SparkDatabaseInfo[]> {
     return this.exclusive(async (client) => {
       const { rows } = await client
-        .query(`SELECT ${DATABASE_COLUMNS} FROM pg_database d WHERE shobj_description(d.oid, 'pg_database') LIKE 'spark:%' ORDER BY d.datname`)
+        // With the closed, untagged databases of the role: a create killed before it tagged one.
+        .query(`SELECT ${DATABASE_COLUMNS} FROM pg_database d WHERE shobj_description(d.oid, 'pg_database') LIKE 'spark:%' OR (NOT d.datallowconn AND NOT d.datistemplate AND shobj_description(d.oid, 'pg_database') IS NULL AND pg_has_role(current_user, d.datdba, 'USAGE')) ORDER BY d.datname`)
         .catch((error: unknown) => { throw queryError(error, { role: this.settings.user }); });
-      return rows.map(toInfo);
+      return rows.map((row) => this.scoped(toInfo(row))).filter((d) => d.ours);
     });
   }
 
-  /** The database of that name, tagged or not (a name is taken either way). */
+  /** The database of that name, tagged or not (a name is taken either way); `ours` says whether it is this scope's spark's. */
   get(name: string): Promise<SparkDatabaseInfo | undefined> {
-    return this.exclusive((client) => getDatabase(client, name).catch((error: unknown) => { throw queryError(error, { role: this.settings.user }); }));
+    return this.exclusive(async (client) => {
+      const found = await getDatabase(client, name).catch((error: unknown) => { throw queryError(error, { role: this.settings.user }); });
+      return found && this.scoped(found);
+    });
+  }
+
+  private scoped(info: SparkDatabaseInfo & { mine?: boolean }): SparkDatabaseInfo {
+    const { mine, ...rest } = info;
+    // Untagged but closed and the role's: only an interrupted create leaves such a database.
+    const ours = inScope(info.tag, this.scope) || (!info.tag && Boolean(info.closed) && Boolean(mine));
+    info = rest;
+    return { ...info, ours, ...(!ours && info.tag && this.scope ? { belongsTo: tagOwner(info.tag, this.scope) } : {}) };
+  }
+
+  /**
+   * Log in with a spark's DATABASE_URL and out again, no query. At the CLI's own server address:
+   * the URL's host is the pods' view of the server (SPARK_DATABASE_HOST), which this machine may not resolve.
+   */
+  async login(databaseUrl: string): Promise<LoginResult> {
+    let url: URL;
+    try {
+      url = new URL(databaseUrl);
+    } catch {
+      return { ok: false, rejected: false, reason: 'its DATABASE_URL is not a valid URL' };
+    }
+    const { host, port, sslmode } = this.settings;
+    const target = { host, port, sslmode, user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: decodeURIComponent(url.pathname.slice(1)) };
+    try {
+      await (await connect(target)).end().catch(() => {});
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, rejected: error instanceof SparkError && error.code === 'DB_AUTH_FAILED', reason: (error as Error).message };
+    }
   }
 
   async checks(): Promise<CheckResult[]> {
@@ -237,12 +320,29 @@ export class SparkDatabases implements DatabaseProvisioner {
   }
 }
 
+/**
+ * DROP DATABASE … WITH (FORCE). A connection of another role that was just refused (no CONNECT)
+ * lingers for a moment, and terminating it is not the spark role's right: try again shortly.
+ */
+async function dropForced(client: Client, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+      return;
+    } catch (error) {
+      const e = error as { code?: string; routine?: string };
+      if (attempt >= 10 || e.code !== '42501' || e.routine !== 'TerminateOtherDBBackends') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
 async function getDatabase(client: Client, name: string): Promise<SparkDatabaseInfo | undefined> {
   const { rows } = await client.query(`SELECT ${DATABASE_COLUMNS} FROM pg_database d WHERE d.datname = $1`, [name]);
   return rows[0] ? toInfo(rows[0]) : undefined;
 }
 
 /** The facade the lifecycle code calls. Nothing connects until the first call. */
-export function openSparkDatabases(settings: DatabaseSettings): SparkDatabases {
-  return new SparkDatabases(settings);
+export function openSparkDatabases(settings: DatabaseSettings, scope?: TagScope): SparkDatabases {
+  return new SparkDatabases(settings, scope);
 }

@@ -77,9 +77,9 @@ test('flags win over environment, environment over file', async () => {
   assert.equal(byKey.POSTGRES_HOST?.value, 'envhost');
 });
 
-test('an invalid setting fails with the key, its source and the fix, exit 1', async () => {
+test('an invalid setting fails with the key, its source and the fix, exit 2', async () => {
   const result = await runSpark(['config'], { env: { ...env, POSTGRES_PORT: 'abc' } });
-  assert.equal(result.code, 1);
+  assert.equal(result.code, 2);
   assert.match(result.stderr, /POSTGRES_PORT="abc" \(from environment\) is invalid: must be a port number/);
   assert.match(result.stderr, /fix: /);
 });

@@ -60,16 +60,18 @@ test('the SCRAM verifier has the server format and matches only its password', (
   assert.notEqual(scramVerifier('pencil'), scramVerifier('pencil'), 'a fresh salt each time');
 });
 
-test('a spark database plan: quoted name, revoke from PUBLIC, tag, limit; a role first in isolation mode', () => {
+test('a spark database plan: made closed, tagged, revoked from PUBLIC, then opened; a role without login first in isolation mode', () => {
   const steps = planCreate({ name: 'brave-dolphin', connectionLimit: 20, tag: { createdAt: '2025-01-01T00:00:00.000Z' } });
   assert.deepEqual(steps.map((s) => s.sql), [
-    'CREATE DATABASE "brave-dolphin" CONNECTION LIMIT 20',
-    'REVOKE CONNECT, TEMPORARY ON DATABASE "brave-dolphin" FROM PUBLIC',
+    'CREATE DATABASE "brave-dolphin" CONNECTION LIMIT 20 ALLOW_CONNECTIONS false',
     `COMMENT ON DATABASE "brave-dolphin" IS 'spark:{"createdAt":"2025-01-01T00:00:00.000Z"}'`,
+    'REVOKE CONNECT, TEMPORARY ON DATABASE "brave-dolphin" FROM PUBLIC',
+    'ALTER DATABASE "brave-dolphin" ALLOW_CONNECTIONS true',
   ]);
   const isolated = planCreate({ name: 'b', connectionLimit: 5, tag: { createdAt: 'x', role: 'spark_b' }, role: { name: 'spark_b', verifier: 'SCRAM-SHA-256$4096:c2FsdA==$a:b' } });
-  assert.match(isolated[0]!.sql, /^CREATE ROLE "spark_b" WITH LOGIN .* CONNECTION LIMIT 5 PASSWORD 'SCRAM-SHA-256/);
-  assert.equal(isolated[1]!.sql, 'CREATE DATABASE "b" OWNER "spark_b" CONNECTION LIMIT 5');
+  assert.match(isolated[0]!.sql, /^CREATE ROLE "spark_b" WITH NOLOGIN .* CONNECTION LIMIT 5 PASSWORD 'SCRAM-SHA-256/);
+  assert.equal(isolated[1]!.sql, 'CREATE DATABASE "b" OWNER "spark_b" CONNECTION LIMIT 5 ALLOW_CONNECTIONS false');
+  assert.equal(isolated.at(-1)!.sql, 'ALTER ROLE "spark_b" WITH LOGIN');
 });
 
 test('DATABASE_URL encodes every part and always says sslmode', () => {

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { connect } from '../../src/database/connect.js';
-import { rotatePassword } from '../../src/database/rotate.js';
+import { rotatePassword } from '../../src/core/rotate.js';
+import { openRoleAccount } from '../../src/database/account.js';
+import { generatePassword } from '../../src/database/scram.js';
 import { setupDatabase } from '../../src/database/setup.js';
 import { openSparkDatabases } from '../../src/database/sparks.js';
 import { connectUrl, logSince, logSize, makeRole, runSparkSource, sparkEnv, superuserClient, testServers } from '../support/postgres.js';
@@ -25,8 +27,8 @@ for (const server of testServers()) {
     const before = logSize(server);
 
     const refused = await runSparkSource(['admin', 'rotate-password'], { env });
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, new RegExp(`would lose database access: ${spark}`));
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, new RegExp(`used by 1 spark \\(${spark}\\), and there is no terminal to ask`));
     assert.match(refused.stderr, /--yes/);
     await (await connectUrl(made.databaseUrl)).end(); // nothing changed yet
 
@@ -34,7 +36,7 @@ for (const server of testServers()) {
     assert.equal(rotated.code, 0, rotated.stderr);
     const password = rotated.stdout.trim();
     assert.match(password, /^[A-Za-z0-9_-]{43}$/, 'the new password alone on stdout');
-    assert.match(rotated.stderr, new RegExp(`still carry the old password in DATABASE_URL: ${spark}`));
+    assert.match(rotated.stderr, new RegExp(`have no spark here to update.*: ${spark}`));
 
     await assert.rejects(connectUrl(made.databaseUrl), (e) => code(e) === '28P01');
     await (await connect({ ...settings, password })).end();
@@ -74,11 +76,12 @@ for (const server of testServers()) {
         const role = await su.query('SELECT rolconnlimit, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = $1', [madeA.role]);
         assert.deepEqual(role.rows[0], { rolconnlimit: 20, rolcreatedb: false, rolcreaterole: false });
 
-        const rotated = await rotatePassword(settings, {});
-        assert.deepEqual(rotated.affected, [], 'per-spark roles do not carry the spark password');
+        const account = openRoleAccount(settings);
+        const rotated = await rotatePassword({ account }, { yes: false }, generatePassword).finally(() => account.close());
+        assert.deepEqual(rotated.unreachable, [], 'per-spark roles do not carry the spark password');
         await (await connectUrl(madeA.databaseUrl)).end();
 
-        const after = openSparkDatabases({ ...settings, password: rotated.password });
+        const after = openSparkDatabases({ ...settings, password: rotated.password! });
         assert.equal(await after.drop(a), 'dropped');
         const left = await su.query('SELECT (SELECT count(*) FROM pg_database WHERE datname = $1)::int AS dbs, (SELECT count(*) FROM pg_roles WHERE rolname = $2)::int AS roles', [a, madeA.role]);
         assert.deepEqual(left.rows[0], { dbs: 0, roles: 0 });

@@ -11,9 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import type { SparkSpec } from '../../src/core/ports.js';
 import { SparkError } from '../../src/errors.js';
 import { redact } from '../../src/redact.js';
-import { readCliConfigSecret, rewriteSparkDatabaseUrls, writeCliConfigSecretValues } from '../../src/runtimes/kubernetes/cli-config-secret.js';
+import { openSparkSecrets, readCliConfigSecret, writeCliConfigSecretValues } from '../../src/runtimes/kubernetes/cli-config-secret.js';
 import { configMapName, deploymentName, pvcName, secretName, serviceName, sparkLabels } from '../../src/runtimes/kubernetes/labels.js';
-import { DEFAULT_MANIFEST_OPTIONS, sparkManifests } from '../../src/runtimes/kubernetes/manifests.js';
+import { DEFAULT_MANIFEST_OPTIONS, SSH_BANNER_PROBE, sparkManifests } from '../../src/runtimes/kubernetes/manifests.js';
 import { openKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes/runtime.js';
 import { goSparkObjects, startFakeCluster, type FakeCluster, type KubeObject } from '../support/fake-kube/index.js';
 import { selfSigned } from '../support/tls.js';
@@ -101,7 +101,7 @@ describe('the Kubernetes adapter against the fake cluster', () => {
     assert.equal(deployment.spec.replicas, 1);
     assert.equal(deployment.spec.strategy.type, 'Recreate');
     assert.equal(container.image, 'ghcr.io/me/spark:1');
-    assert.deepEqual(container.readinessProbe.tcpSocket, { port: 22 });
+    assert.deepEqual(container.readinessProbe.exec.command, ['/bin/bash', '-c', SSH_BANNER_PROBE]);
     assert.deepEqual(container.envFrom, [{ secretRef: { name: 'brave-dolphin-secret' } }]);
     assert.deepEqual(container.env, [{ name: 'SPARK_NAME', value: 'brave-dolphin' }]);
     const mounts = Object.fromEntries(container.volumeMounts.map((m: { name: string; mountPath: string }) => [m.mountPath, m.name]));
@@ -430,7 +430,7 @@ describe('the Kubernetes adapter against the fake cluster', () => {
     assert.match((await custom.shell('x', [])).connectionHint ?? '', /tailscale ssh could not reach user@spark-x/);
   });
 
-  test('the spark-cli-config Secret: read, written (merge), and the shared-role URL rewrite restarts the sparks', async () => {
+  test('the spark-cli-config Secret: read, written (merge), and a spark URL rewrite restarts that spark', async () => {
     const cfg = { KUBECONFIG: kubeconfig, SPARK_NAMESPACE: 'spark' };
     assert.equal(await readCliConfigSecret(cfg), undefined, 'no Secret yet');
     await writeCliConfigSecretValues(cfg, { POSTGRES_PASSWORD: 'first-Pa55word', POSTGRES_HOST: 'db.example' });
@@ -439,26 +439,19 @@ describe('the Kubernetes adapter against the fake cluster', () => {
 
     await make(runtime, spec('rotated-ray'));
     await make(runtime, spec('own-role', { isolation: 'role', databaseUrl: 'postgresql://spark_own_role:x-Pa55word@db.example:5432/own-role' }));
-    const isShared = (url: URL) => url.username === 'spark';
-    const shared = cluster
-      .list('secrets', 'spark')
-      .map((o) => o.metadata.labels?.['spark-name'])
-      .filter((n): n is string => Boolean(n) && n !== 'own-role')
-      .sort();
-    assert.ok(shared.includes('rotated-ray'));
-    const dry = await rewriteSparkDatabaseUrls(cfg, isShared, 'n3w/P@ss', { dryRun: true });
-    assert.deepEqual({ changed: [...dry.changed].sort(), failed: dry.failed }, { changed: shared, failed: [] });
-    const before = cluster.get('secrets', 'spark', 'rotated-ray-secret') as KubeObject & { data: Record<string, string> };
-    assert.equal(Buffer.from(before.data.DATABASE_URL ?? '', 'base64').toString(), spec('rotated-ray').databaseUrl, 'a dry run changes nothing');
-    const result = await rewriteSparkDatabaseUrls(cfg, isShared, 'n3w/P@ss');
-    assert.ok(result.changed.includes('rotated-ray'));
+    const secrets = await openSparkSecrets(cfg);
+    const listed = await secrets.list();
+    assert.equal(listed.find((c) => c.name === 'rotated-ray')?.databaseUrl, spec('rotated-ray').databaseUrl);
+    assert.equal(listed.find((c) => c.name === 'own-role')?.databaseUrl, 'postgresql://spark_own_role:x-Pa55word@db.example:5432/own-role');
+    const rewritten = new URL(spec('rotated-ray').databaseUrl);
+    rewritten.password = encodeURIComponent('n3w/P@ss');
+    await secrets.rewrite('rotated-ray', rewritten.toString());
     const after = cluster.get('secrets', 'spark', 'rotated-ray-secret') as KubeObject & { data: Record<string, string> };
     const url = new URL(Buffer.from(after.data.DATABASE_URL ?? '', 'base64').toString());
     assert.equal(decodeURIComponent(url.password), 'n3w/P@ss');
     assert.equal(url.pathname, '/rotated-ray');
     const deployment = cluster.get('deployments', 'spark', 'rotated-ray') as Loose;
     assert.ok(deployment.spec.template.metadata.annotations['spark.dev/restartedAt']);
-    assert.ok(!result.changed.includes('own-role'), 'a spark with its own role keeps its URL');
     assert.equal(cluster.get('deployments', 'spark', 'own-role')?.metadata.annotations?.['spark.dev/restartedAt'], undefined);
   });
 });

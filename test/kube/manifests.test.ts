@@ -26,6 +26,7 @@ import {
   CONFIG_MOUNT_PATH,
   DEFAULT_MANIFEST_OPTIONS,
   HOME_MOUNT_PATH,
+  SSH_BANNER_PROBE,
   TOOLS_MOUNT_PATH,
   manifestList,
   manifestOptionsFromConfig,
@@ -193,7 +194,7 @@ describe('sparkManifests', () => {
     assert.equal(pod.containers.length, 1);
     assert.equal(container.image, 'ghcr.io/acme/spark-base:1.2.3');
     assert.deepEqual(container.resources, { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '4', memory: '8Gi' } });
-    assert.deepEqual(container.readinessProbe?.tcpSocket, { port: 22 });
+    assert.deepEqual(container.readinessProbe?.exec?.command, ['/bin/bash', '-c', SSH_BANNER_PROBE]);
     assert.deepEqual(container.ports, [{ name: 'ssh', containerPort: 22, protocol: 'TCP' }]);
     assert.deepEqual(container.command, ['/bin/bash', `${CONFIG_MOUNT_PATH}/init.sh`]);
     assert.equal(pod.automountServiceAccountToken, false);

@@ -156,7 +156,7 @@ test('Ctrl-C while waiting removes everything and says so', async () => {
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
     await waiting;
     child.kill('SIGINT');
-    assert.equal(await exited, 1, stderr);
+    assert.equal(await exited, 130, stderr);
     assert.match(stderr, /Interrupted/);
     await assertNothingLeft(name);
   } finally {

@@ -1,13 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { createSpark } from '../../core/create.js';
 import { testConfiguration } from '../../core/checks.js';
 import type { RuntimeKind } from '../../core/ports.js';
-import { SparkError } from '../../errors.js';
+import { repoKind, repoProblem } from '../../config/inputs.js';
+import { requirePublicKeys } from '../../config/ssh-key.js';
+import { usageError } from '../../errors.js';
 import { validateName } from '../../names/index.js';
-import { configChecks, openBackend, requireRuntime } from '../../backends.js';
+import { configChecks, openBackend, requireRuntime, reservedNames } from '../../backends.js';
 import { runAttached } from '../attached.js';
 import type { Context } from '../context.js';
+import { updateNames } from '../name-cache.js';
+import { printable } from '../printable.js';
 import { renderChecks } from './render.js';
 
 export interface CreateRequest {
@@ -22,24 +25,28 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   const { ui } = ctx;
   // A wrong name is a usage error: say so before any other talk.
   if (request.name !== undefined) validateName(request.name);
+  if (request.repo !== undefined) checkRepo(request.repo, true);
   const config = await ctx.config({ SPARK_RUNTIME: request.runtime });
+  if (request.name !== undefined) validateName(request.name, reservedNames(config));
   const kind = await requireRuntime(config);
-  const sshPublicKey = await readPublicKey(config.require('SSH_PUBLIC_KEY_PATH'), kind);
-  if (!config.get('ANTHROPIC_API_KEY')) ui.warn('ANTHROPIC_API_KEY is not set: Claude Code in the spark will ask you to log in.');
+  if (request.repo !== undefined) checkRepo(request.repo, kind === 'local');
+  // The key is copied into the spark's ConfigMap: only checked public key lines, and only where it is used.
+  const sshPublicKey = kind === 'kubernetes' ? (await requirePublicKeys(config.require('SSH_PUBLIC_KEY_PATH'))).text : undefined;
+  if (!config.get('ANTHROPIC_API_KEY') && !ui.options.quiet) ui.warn('ANTHROPIC_API_KEY is not set: Claude Code in the spark will ask you to log in.');
 
   const backend = await openBackend(kind, config);
-  const controller = new AbortController();
+  // First Ctrl-C (or SIGTERM): stop and remove what was made. Second: stop the cleanup too; the
+  // error then says what is left. The process exits in main, once the command has returned.
+  const interrupt = new AbortController();
+  const stopCleanup = new AbortController();
   let name = request.name;
-  let interrupts = 0;
   const onInterrupt = (): void => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      ui.info('\nInterrupted: removing what was made (press Ctrl-C again to stop the cleanup)…');
-      controller.abort();
+    if (interrupt.signal.aborted) {
+      stopCleanup.abort();
       return;
     }
-    process.stderr.write(`\nCleanup stopped. Parts of the spark may be left; remove them with: spark delete ${name ?? '<name>'} --yes\n`);
-    process.exit(130);
+    ui.info('\nInterrupted: removing what was made (press Ctrl-C again to stop the cleanup)…');
+    interrupt.abort();
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
@@ -60,20 +67,22 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
         dotfilesRepo: config.get('SPARK_DOTFILES_REPO'),
       },
       {
-        signal: controller.signal,
+        signal: interrupt.signal,
+        cleanupSignal: stopCleanup.signal,
         onNamed: (n) => (name = n),
         onProgress: (e) => step.update(e.detail ? `${e.step}: ${e.detail}` : e.step),
       },
     );
     step.succeed(`Spark ${result.name} is ready`);
+    updateNames([result.name]);
     const { spark } = result;
     const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: request.repo ?? null };
     ui.result(data, () =>
       [
         `${ui.bold('name')}      ${result.name}`,
         `${ui.bold('database')}  ${result.database}`,
-        kind === 'local' ? `${ui.bold('shell')}     spark shell ${result.name}` : `${ui.bold('ssh')}       ${spark.ssh ?? `ssh user@spark-${result.name}`}${spark.host ? ` (${spark.host})` : ''}`,
-        request.repo ? `${ui.bold('repo')}      ${request.repo}` : '',
+        kind === 'local' ? `${ui.bold('shell')}     spark shell ${result.name}` : `${ui.bold('ssh')}       ${printable(spark.ssh ?? `ssh user@spark-${result.name}`)}${spark.host ? ` (${printable(spark.host)})` : ''}`,
+        request.repo ? `${ui.bold('repo')}      ${printable(request.repo)}` : '',
       ].filter(Boolean).join('\n'),
     );
     if (!request.openShell || ui.json) return;
@@ -86,20 +95,22 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
-    await backend.close();
+    // A stopped cleanup may still hold a connection; closing would wait for it. The process exits next.
+    if (!stopCleanup.signal.aborted) await backend.close();
   }
 }
 
-async function readPublicKey(path: string, kind: RuntimeKind): Promise<string | undefined> {
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch {
-    if (kind === 'local') return undefined;
-    throw new SparkError(`No SSH public key at ${path}: the spark would accept no login.`, {
-      hint: `Create one with: ssh-keygen -t ed25519   (or point SSH_PUBLIC_KEY_PATH at your public key)`,
-      code: 'SSH_KEY_MISSING',
-    });
-  }
+/** --repo is given to git as it is: refuse what git would misread, and what the runtime cannot clone, before anything is made. */
+function checkRepo(repo: string, allowLocal: boolean): void {
+  const why = repoProblem(repo, allowLocal);
+  if (!why) return;
+  const kind = repoKind(repo);
+  throw usageError(
+    `--repo ${JSON.stringify(repo)} ${why}.`,
+    kind === 'local'
+      ? 'Give a URL the cluster can clone, e.g. --repo https://github.com/me/app.git or --repo git@github.com:me/app.git, or create the spark here: --runtime local'
+      : 'Give a repository git can clone, e.g. --repo https://github.com/me/app.git or --repo git@github.com:me/app.git (or, with --runtime local, a local path).',
+  );
 }
 
 export async function testCommand(ctx: Context, request: { runtime?: RuntimeKind }): Promise<void> {

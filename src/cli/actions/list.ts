@@ -3,9 +3,12 @@ import { knownBackendKinds, openBackend } from '../../backends.js';
 import type { Backend } from '../../core/backend.js';
 import type { Context } from '../context.js';
 import { renderTable } from '../ui.js';
+import { printable, printableLines } from '../printable.js';
 import { age, bytes } from './format.js';
+import { printYaml, terminalWidth, type OutputFormat } from '../output.js';
+import { rememberNames } from '../name-cache.js';
 
-export async function listCommand(ctx: Context): Promise<void> {
+export async function listCommand(ctx: Context, format: OutputFormat = 'table'): Promise<void> {
   const { ui } = ctx;
   const config = await ctx.config();
   const kinds = await knownBackendKinds(config);
@@ -23,14 +26,27 @@ export async function listCommand(ctx: Context): Promise<void> {
   try {
     const listing = await listSparks(backends);
     listing.unavailable.push(...unopened);
-    const showRuntime = new Set(listing.sparks.map((s) => s.runtime)).size > 1;
+    // Only a complete listing replaces the names shell completion offers.
+    if (!listing.unavailable.length) rememberNames(listing.sparks.map((s) => s.name));
+    if (format === 'yaml') return await printYaml(listing);
+    if (format === 'name') {
+      for (const u of listing.unavailable) ui.warn(`${u.runtime} ${u.part} unavailable: ${u.reason}`);
+      if (listing.sparks.length) process.stdout.write(`${listing.sparks.map((s) => s.name).join('\n')}\n`);
+      return;
+    }
+    const wide = format === 'wide';
+    const showRuntime = wide || new Set(listing.sparks.map((s) => s.runtime)).size > 1;
     // The table only for people: at 1,000 sparks it costs more memory than the listing itself.
     const rendered = ui.json ? '' : await renderTable(
-      [...['NAME'], ...(showRuntime ? ['RUNTIME'] : []), 'STATUS', 'AGE', 'DATABASE', 'SSH', 'REPO'],
-      listing.sparks.map((s) => [s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), database(s, listing.unavailable.length > 0), s.ssh ?? '', s.repo ?? '']),
+      [...['NAME'], ...(showRuntime ? ['RUNTIME'] : []), 'STATUS', 'AGE', 'DATABASE', ...(wide ? ['OWNER'] : []), 'SSH', ...(wide ? ['HOST'] : []), 'REPO'],
+      listing.sparks.map((s) => [
+        s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), database(s, listing.unavailable.length > 0),
+        ...(wide ? [s.database?.owner ?? ''] : []), s.ssh ?? '', ...(wide ? [s.host ?? ''] : []), s.repo ?? '',
+      ]),
+      { maxWidth: wide ? undefined : terminalWidth(), keep: [0] },
     );
     ui.result(listing, () => {
-      const notes = listing.unavailable.map((u) => ui.yellow(`${u.runtime} ${u.part} unavailable: ${u.reason}`) + (u.fix ? `\n${ui.dim(`fix: ${u.fix.split('\n').join('\n     ')}`)}` : ''));
+      const notes = listing.unavailable.map((u) => ui.yellow(`${u.runtime} ${u.part} unavailable: ${printable(u.reason)}`) + (u.fix ? `\n${ui.dim(`fix: ${printableLines(u.fix).split('\n').join('\n     ')}`)}` : ''));
       if (kinds.length === 0) notes.push(ui.dim('No cluster configured and no local sparks. Try: spark create --runtime local'));
       const body = listing.sparks.length ? rendered : ui.dim('No sparks.');
       return [body, ...notes].join('\n');

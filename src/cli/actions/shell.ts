@@ -1,5 +1,5 @@
 import { shellInto } from '../../core/shell.js';
-import { locateSpark, openBackend } from '../../backends.js';
+import { locateSpark, openBackend, reservedNames } from '../../backends.js';
 import { validateName } from '../../names/index.js';
 import { runAttached } from '../attached.js';
 import type { Context } from '../context.js';
@@ -10,10 +10,11 @@ const SSH_CONNECTION_FAILED = 255;
 export async function shellCommand(ctx: Context, name: string, command: string[]): Promise<void> {
   validateName(name);
   const config = await ctx.config();
+  validateName(name, reservedNames(config));
   const backend = await openBackend(await locateSpark(name, config), config);
   let invocation;
   try {
-    invocation = await shellInto(backend, name, command);
+    invocation = await shellInto(backend, name, command, { tty: Boolean(process.stdin.isTTY) });
   } finally {
     await backend.close();
   }

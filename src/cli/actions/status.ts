@@ -1,38 +1,52 @@
 import { sparkStatus } from '../../core/status.js';
-import { locateSpark, openBackend } from '../../backends.js';
+import { locateSpark, openBackend, reservedNames } from '../../backends.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
+import { truncate } from '../fit.js';
+import { printable as p } from '../printable.js';
 import { age, bytes } from './format.js';
+import { printYaml, terminalWidth, type OutputFormat } from '../output.js';
 
-export async function statusCommand(ctx: Context, name: string): Promise<void> {
+export async function statusCommand(ctx: Context, name: string, format: OutputFormat = 'table'): Promise<void> {
   const { ui } = ctx;
   validateName(name);
   const config = await ctx.config();
+  validateName(name, reservedNames(config));
   const backend = await openBackend(await locateSpark(name, config), config);
   try {
     const status = await sparkStatus(backend, name);
+    if (format === 'yaml') return await printYaml(status);
+    if (format === 'name') return void process.stdout.write(`${status.name}\n`);
+    const width = format === 'wide' ? undefined : terminalWidth();
+    const { default: stringWidth } = await import('string-width');
     ui.result(status, () => {
       const lines = [
-        `${ui.bold(status.name)}  ${status.state}${status.reason ? ` (${status.reason})` : ''}${status.legacy ? '  [made by the Go CLI]' : ''}`,
+        `${ui.bold(p(status.name))}  ${status.state}${status.reason ? ` (${p(status.reason)})` : ''}${status.legacy ? '  [made by the Go CLI]' : ''}`,
         `runtime   ${status.runtime}${status.createdAt ? `, created ${age(status.createdAt)} ago` : ''}`,
       ];
       if (status.phase) lines.push(`pod       ${status.phase}, ${status.restarts ?? 0} restarts`);
-      if (status.repo) lines.push(`repo      ${status.repo}`);
+      if (status.repo) lines.push(`repo      ${p(status.repo)}`);
       if (status.database) {
         const size = status.database.sizeBytes == null ? '' : `, ${bytes(status.database.sizeBytes)}`;
         const conns = status.database.connections == null ? '' : `, ${status.database.connections} open connections`;
-        lines.push(`database  ${status.database.name} (owner ${status.database.owner}${size}${conns})`);
+        lines.push(`database  ${p(status.database.name)} (owner ${p(status.database.owner)}${size}${conns})`);
       } else {
-        lines.push(`database  ${status.databaseUnavailable ? ui.yellow(`unavailable: ${status.databaseUnavailable}`) : 'none'}`);
+        lines.push(`database  ${status.databaseUnavailable ? ui.yellow(`unavailable: ${p(status.databaseUnavailable)}`) : 'none'}`);
       }
-      lines.push(`connect   ${status.runtime === 'local' ? `spark shell ${status.name}` : (status.ssh ?? `ssh user@spark-${status.name}`)}${status.host ? ` (${status.host})` : ''}`);
+      lines.push(`connect   ${p(status.runtime === 'local' ? `spark shell ${status.name}` : (status.ssh ?? `ssh user@spark-${status.name}`))}${status.host ? ` (${p(status.host)})` : ''}`);
       if (status.objects.length) {
         lines.push('', 'objects');
-        for (const o of status.objects) lines.push(`  ${o.exists ? ui.green('✓') : ui.red('✗')} ${o.kind} ${o.name}`);
+        for (const o of status.objects) lines.push(`  ${o.exists ? ui.green('✓') : ui.red('✗')} ${o.kind} ${p(o.name)}`);
       }
       if (status.events.length) {
         lines.push('', 'recent events');
-        for (const e of status.events) lines.push(`  ${e.type === 'Warning' ? ui.yellow(e.type) : e.type} ${e.reason}: ${e.message}`);
+        for (const e of status.events) {
+          // Long messages are cut to the terminal's width; -o wide shows them whole, with their times.
+          const at = format === 'wide' && e.at ? `${p(e.at)} ` : '';
+          const text = p(`${e.reason}: ${e.message}`);
+          const room = width ? Math.max(width - 3 - stringWidth(`${at}${e.type}`), 10) : undefined;
+          lines.push(`  ${at}${e.type === 'Warning' ? ui.yellow(e.type) : p(e.type)} ${room ? truncate(text, room, stringWidth) : text}`);
+        }
       }
       return lines.join('\n');
     });

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { usageError } from '../../errors.js';
+import { SparkError, usageError } from '../../errors.js';
 import type { SslMode } from '../../database/settings.js';
 import type { Config } from '../../config/index.js';
 import { contextFor, type Context } from '../context.js';
@@ -26,9 +26,14 @@ export function register(program: Command): void {
     .action(async (flags: SetupFlags, command: Command) => setupDb(contextFor(command), flags));
   admin
     .command('rotate-password')
-    .description("give the spark role a new password (shown once)")
-    .option('-y, --yes', 'rotate even though sparks use the current password')
+    .description("give the spark role a new password; rewrite every shared-role spark's DATABASE_URL and the spark-cli-config Secret")
+    .option('-y, --yes', 'do not ask: rotate, rewrite and restart the sparks, store the password in the Secret')
     .action(async (flags: { yes?: boolean }, command: Command) => rotate(contextFor(command), Boolean(flags.yes)));
+  admin
+    .command('repair')
+    .description("rewrite the DATABASE_URL of sparks that can no longer log in with the role's current password, and restart them")
+    .option('-y, --yes', 'do not ask')
+    .action(async (flags: { yes?: boolean }, command: Command) => repair(contextFor(command), Boolean(flags.yes)));
   for (const command of admin.commands) command.exitOverride().showSuggestionAfterError(true);
 }
 
@@ -38,15 +43,29 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-/** The new password, alone on its own line on stdout, after a line of talk on stderr. Never registered as a secret: it must show. */
-function showPassword(ctx: Context, role: string, password: string, where: 'stdout' | 'stderr'): void {
+/** A terminal to ask on, whatever the render mode: the question goes to stderr, so --json's stdout stays data. */
+function confirmer(ctx: Context): ((question: string) => Promise<boolean>) | undefined {
+  return process.stdin.isTTY && process.stderr.isTTY ? (question) => ctx.ui.confirm(question) : undefined;
+}
+
+/**
+ * The one way a new password is shown: once, unmasked (it is a registered secret everywhere else),
+ * alone on its line — in the JSON result, or on stdout (stderr beside --print-sql's script).
+ */
+async function showNewPassword(ctx: Context, role: string, password: string, output: { json: unknown } | 'stdout' | 'stderr'): Promise<void> {
+  const { revealOnce } = await import('../../redact.js');
+  if (typeof output === 'object') return revealOnce(password, () => ctx.ui.result(output.json, () => ''));
   ctx.ui.info(`New password of role ${role} (shown once; store it as POSTGRES_PASSWORD / in the spark-cli-config Secret):`);
-  (where === 'stdout' ? process.stdout : process.stderr).write(`${password}\n`);
+  revealOnce(password, () => (output === 'stdout' ? process.stdout : process.stderr).write(`${password}\n`));
 }
 
 async function setupDb(ctx: Context, flags: SetupFlags): Promise<void> {
   const { registerSecret } = await import('../../redact.js');
-  if (flags.superuserUrl) registerSecret(flags.superuserUrl);
+  if (flags.superuserUrl) {
+    registerSecret(flags.superuserUrl);
+    // A malformed URL is a usage error before any configuration, cluster or server is read.
+    (await import('../../database/connect.js')).targetFromUrl(flags.superuserUrl, 'postgres');
+  }
   const config = await ctx.config({ SPARK_DB_ISOLATION: flags.isolation });
   let password: string | undefined;
   if (flags.passwordStdin) {
@@ -65,16 +84,21 @@ async function setupDb(ctx: Context, flags: SetupFlags): Promise<void> {
     sslmode: config.get('POSTGRES_SSLMODE') as SslMode | undefined,
     password,
   });
+  // Masked from here on everywhere but its one showing.
+  registerSecret(result.password);
   const { ui } = ctx;
-  if (ui.json) {
-    ui.result({ role, changed: result.changes.length > 0, changes: result.changes, password: result.password ?? null, sql: result.sql ?? null, serverVersion: result.serverVersion ?? null, attributes: result.report ?? null }, () => '');
-    return;
-  }
   if (result.sql !== undefined) {
+    if (ui.json) {
+      const json = { role, changed: result.changes.length > 0, changes: result.changes, password: result.password ?? null, sql: result.sql, serverVersion: result.serverVersion ?? null, attributes: null };
+      return result.password ? showNewPassword(ctx, role, result.password, { json }) : ui.result(json, () => '');
+    }
     process.stdout.write(result.sql);
-    if (result.password) showPassword(ctx, role, result.password, 'stderr');
+    if (result.password) await showNewPassword(ctx, role, result.password, 'stderr');
     return;
   }
+  const storedIn = result.password ? await storeInCluster(ctx, config, result.password, Boolean(flags.yes)) : null;
+  const json = { role, changed: result.changes.length > 0, changes: result.changes, password: storedIn ? null : (result.password ?? null), storedIn, sql: null, serverVersion: result.serverVersion ?? null, attributes: result.report ?? null };
+  if (ui.json) return json.password ? showNewPassword(ctx, role, json.password, { json }) : ui.result(json, () => '');
   ui.info(result.changes.length ? result.changes.map((c) => `${ui.green('✓')} ${c}`).join('\n') : `Nothing to change: role ${role} is already set up.`);
   const r = result.report!;
   const yesNo = (on: boolean) => (on ? 'yes' : 'no');
@@ -87,57 +111,81 @@ async function setupDb(ctx: Context, flags: SetupFlags): Promise<void> {
     `Connect on ${r.connectOn.padEnd(7)} ${yesNo(r.connectGranted)}`,
   ];
   ui.result(null, () => lines.join('\n'));
-  if (result.password && !(await storeInCluster(ctx, config, result.password, Boolean(flags.yes)))) showPassword(ctx, role, result.password, 'stdout');
+  if (json.password) await showNewPassword(ctx, role, json.password, 'stdout');
 }
 
 /**
- * Offer to put the new password into the spark-cli-config Secret (PRODUCT: the Secret is a config
- * source), after confirmation. Returns true when stored, so the password need not be shown.
+ * Put setup-db's new password into the spark-cli-config Secret (PRODUCT: the Secret is a config
+ * source) with --yes or a yes at the terminal. Returns where it was stored, or null: then it is shown.
  */
-async function storeInCluster(ctx: Context, config: Config, password: string, yes: boolean): Promise<boolean> {
+async function storeInCluster(ctx: Context, config: Config, password: string, yes: boolean): Promise<string | null> {
   const { hasClusterConfig } = await import('../../backends.js');
-  if (!hasClusterConfig(config) || ctx.ui.json) return false;
-  if (!yes && !ctx.ui.options.interactive) {
+  if (!hasClusterConfig(config)) return null;
+  const { cliConfigStore } = await import('../../runtimes/kubernetes/cli-config-secret.js');
+  const store = cliConfigStore(clusterOf(config));
+  const confirm = confirmer(ctx);
+  if (!yes && !confirm) {
     ctx.ui.info(`Not written to the spark-cli-config Secret: no terminal to ask (--yes writes it).`);
-    return false;
+    return null;
   }
-  if (!yes && !(await ctx.ui.confirm(`Write the new password into the spark-cli-config Secret in namespace ${config.get('SPARK_NAMESPACE')}?`))) return false;
-  const { writeCliConfigSecretValues } = await import('../../runtimes/kubernetes/cli-config-secret.js');
-  await writeCliConfigSecretValues(clusterOf(config), { POSTGRES_PASSWORD: password });
-  ctx.ui.info(`${ctx.ui.green('✓')} stored as POSTGRES_PASSWORD in Secret spark-cli-config (read it with: source deploy/load-env.sh)`);
-  return true;
+  if (!yes && !(await confirm!(`Write the new password into ${store.where}?`))) return null;
+  try {
+    await store.write({ POSTGRES_PASSWORD: password });
+  } catch (error) {
+    ctx.ui.warn(`could not write ${store.where}: ${(error as Error).message}`);
+    return null;
+  }
+  ctx.ui.info(`${ctx.ui.green('✓')} stored as POSTGRES_PASSWORD in ${store.where} (read it with: source deploy/load-env.sh)`);
+  return store.where;
 }
 
 const clusterOf = (config: Config) => ({ KUBECONFIG: config.get('KUBECONFIG'), SPARK_CONTEXT: config.get('SPARK_CONTEXT'), SPARK_NAMESPACE: config.get('SPARK_NAMESPACE') });
 
 async function rotate(ctx: Context, yes: boolean): Promise<void> {
   const config = await ctx.config();
+  const { openPasswordPorts } = await import('../../backends.js');
+  const { rotatePassword } = await import('../../core/rotate.js');
+  const { generatePassword } = await import('../../database/scram.js');
+  const ports = await openPasswordPorts(config);
+  const report = await rotatePassword(ports, { yes, confirm: confirmer(ctx) }, generatePassword).finally(() => ports.close());
   const { ui } = ctx;
-  const { settingsFromConfig } = await import('../../database/settings.js');
-  const { rotatePassword } = await import('../../database/rotate.js');
-  const { hasClusterConfig } = await import('../../backends.js');
-  const role = config.require('POSTGRES_USER');
-  const oldPassword = config.get('POSTGRES_PASSWORD');
-  const carriesOld = (url: URL) => decodeURIComponent(url.username) === role && decodeURIComponent(url.password) === oldPassword;
-  const cluster = hasClusterConfig(config) ? await import('../../runtimes/kubernetes/cli-config-secret.js') : undefined;
-  // Sparks whose DATABASE_URL carries the old password would break: list them and ask first.
-  const sparks = cluster ? (await cluster.rewriteSparkDatabaseUrls(clusterOf(config), carriesOld, 'unused', { dryRun: true })).changed : [];
-  if (sparks.length && !yes) {
-    const ok = ui.options.interactive && (await ui.confirm(`Rotate, then rewrite DATABASE_URL and restart ${sparks.length} spark(s): ${sparks.join(', ')}?`));
-    if (!ok) throw usageError(`Not rotated: sparks ${sparks.join(', ')} use the current password.`, 'Run again with --yes to rotate and update them, or use SPARK_DB_ISOLATION=role (PostgreSQL 16+) so sparks have their own roles.');
+  if (report.failed.length) process.exitCode = 1;
+  if (ui.json) return report.password ? showNewPassword(ctx, report.role, report.password, { json: report }) : ui.result(report, () => '');
+  ui.info(`${ui.green('✓')} the password of role ${report.role} was changed (sent as a SCRAM verifier)`);
+  if (report.storedIn) ui.info(`${ui.green('✓')} stored as POSTGRES_PASSWORD in ${report.storedIn}`);
+  if (report.rewritten.length) ui.info(`${ui.green('✓')} DATABASE_URL rewritten and spark restarted: ${report.rewritten.join(', ')}`);
+  if (report.ownRole.length) ui.info(`  unchanged (own role): ${report.ownRole.join(', ')}`);
+  if (report.failed.length) ui.warn(`could not update: ${report.failed.map((f) => `${f.name} (${f.error})`).join(', ')} — they cannot log in until you run: spark admin repair`);
+  if (report.unreachable.length) ui.warn(`these spark databases use role ${report.role} but have no spark here to update, so their sparks cannot log in until their DATABASE_URL carries the new password: ${report.unreachable.join(', ')}`);
+  if (report.password && ports.store) ui.info(`Not written to ${ports.store.where}: no terminal to ask (--yes writes it).`);
+  if (report.password) await showNewPassword(ctx, report.role, report.password, 'stdout');
+}
+
+async function repair(ctx: Context, yes: boolean): Promise<void> {
+  const config = await ctx.config();
+  const { openPasswordPorts } = await import('../../backends.js');
+  const { repairSparks } = await import('../../core/rotate.js');
+  const password = config.require('POSTGRES_PASSWORD');
+  const ports = await openPasswordPorts(config);
+  try {
+    if (!ports.sparks) {
+      throw new SparkError('spark admin repair rewrites the DATABASE_URL in sparks\' Secrets, and no Kubernetes cluster is configured.', {
+        hint: 'Set KUBECONFIG or pass --context to name the cluster of the sparks.',
+        code: 'NO_CLUSTER',
+      });
+    }
+    const report = await repairSparks({ account: ports.account, sparks: ports.sparks }, { yes, confirm: confirmer(ctx) }, password);
+    if (report.failed.length || report.unrepairable.length) process.exitCode = 1;
+    const { ui } = ctx;
+    ui.result(report, () => {
+      const lines: string[] = [];
+      if (report.repaired.length) lines.push(`${ui.green('✓')} DATABASE_URL rewritten with the current password of role ${report.role}, spark restarted: ${report.repaired.join(', ')}`);
+      if (!report.repaired.length && !report.failed.length && !report.unrepairable.length) lines.push(`${ui.green('✓')} nothing to repair: every spark's DATABASE_URL logs in (${report.ok.length})`);
+      for (const f of report.failed) lines.push(`${ui.red('✗')} ${f.name}: could not rewrite: ${f.error}`);
+      for (const u of report.unrepairable) lines.push(`${ui.red('✗')} ${u.name}: ${u.reason} (not a password that repair can fix)`);
+      return lines.join('\n');
+    });
+  } finally {
+    await ports.close();
   }
-  const result = await rotatePassword(settingsFromConfig(config), { yes: yes || sparks.length > 0 });
-  if (ui.json) {
-    ui.result({ role: result.role, password: result.password, affected: result.affected }, () => '');
-    return;
-  }
-  ui.info(`${ui.green('✓')} the password of role ${result.role} was changed (sent as a SCRAM verifier)`);
-  if (cluster) {
-    const rewritten = await cluster.rewriteSparkDatabaseUrls(clusterOf(config), carriesOld, result.password);
-    if (rewritten.changed.length) ui.info(`${ui.green('✓')} updated DATABASE_URL and restarted: ${rewritten.changed.join(', ')}`);
-    if (rewritten.failed.length) ui.warn(`could not update: ${rewritten.failed.map((f) => `${f.name} (${f.error})`).join(', ')} — run spark admin rotate-password again or fix their Secrets by hand`);
-  } else if (result.affected.length) {
-    ui.warn(`these sparks still carry the old password in DATABASE_URL: ${result.affected.join(', ')}`);
-  }
-  if (!(await storeInCluster(ctx, config, result.password, yes))) showPassword(ctx, result.role, result.password, 'stdout');
 }

@@ -13,7 +13,7 @@ export function register(program: Command): void {
       const entries = describeConfig(effective);
       const table = await renderTable(
         ['KEY', 'VALUE', 'SOURCE'],
-        entries.map((e) => [e.key, e.value ?? ui.dim('(unset)'), describeSource(e.source, effective.file)]),
+        entries.map((e) => [e.key, e.value ?? { text: '(unset)', style: ui.dim }, describeSource(e.source, effective.file)]),
       );
       ui.result({ configFile: effective.file, settings: entries }, () => `${table}\n\n${ui.dim(`config file: ${effective.file}`)}`);
     });

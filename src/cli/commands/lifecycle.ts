@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { contextFor } from '../context.js';
+import { outputFormat, outputOption } from '../output.js';
 
 /** list, status, shell, delete, doctor: each parses here and runs in a lazily loaded action. */
 export function register(program: Command): void {
@@ -7,18 +8,22 @@ export function register(program: Command): void {
     .command('list')
     .alias('ls')
     .description('list sparks, newest first (Go-CLI sparks included)')
-    .action(async (_options, command: Command) => {
+    .addOption(outputOption())
+    .action(async (options: { output?: string }, command: Command) => {
       const { listCommand } = await import('../actions/list.js');
-      await listCommand(contextFor(command));
+      const ctx = contextFor(command);
+      await listCommand(ctx, outputFormat(ctx.ui, options.output));
     });
 
   program
     .command('status')
     .description('show one spark: its objects, pod, recent events, database and how to connect')
     .argument('<name>', 'spark name')
-    .action(async (name: string, _options, command: Command) => {
+    .addOption(outputOption())
+    .action(async (name: string, options: { output?: string }, command: Command) => {
       const { statusCommand } = await import('../actions/status.js');
-      await statusCommand(contextFor(command), name);
+      const ctx = contextFor(command);
+      await statusCommand(ctx, name, outputFormat(ctx.ui, options.output));
     });
 
   program
@@ -38,9 +43,16 @@ export function register(program: Command): void {
     .argument('<names...>', 'spark names')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--keep-db', 'keep the database')
-    .action(async (names: string[], options: { yes?: boolean; keepDb?: boolean }, command: Command) => {
+    .option('--force-db', 'drop the database of that name even if spark did not make it')
+    .option('--ignore-not-found', 'a name that exists nowhere is no error')
+    .action(async (names: string[], options: { yes?: boolean; keepDb?: boolean; forceDb?: boolean; ignoreNotFound?: boolean }, command: Command) => {
       const { deleteCommand } = await import('../actions/delete.js');
-      await deleteCommand(contextFor(command), names, { yes: Boolean(options.yes), keepDatabase: Boolean(options.keepDb) });
+      await deleteCommand(contextFor(command), names, {
+        yes: Boolean(options.yes),
+        keepDatabase: Boolean(options.keepDb),
+        forceDatabase: Boolean(options.forceDb),
+        ignoreNotFound: Boolean(options.ignoreNotFound),
+      });
     });
 
   program

@@ -7,6 +7,7 @@
  * known to exist, so `spark config` on a machine without a cluster stays instant.
  */
 import { CONFIG_KEYS, SECRET_KEYS, type ConfigKey, type ConfigValues } from '../../config/index.js';
+import type { CliConfigStore, SparkCredential, SparkCredentials } from '../../core/ports.js';
 import { SparkError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import type { KubeClient } from './client.js';
@@ -112,68 +113,55 @@ export async function writeCliConfigSecretValues(cluster: ClusterSettings, value
   }
 }
 
-export interface RewriteOptions {
-  /** List what would change, change nothing (to ask the user first). */
-  dryRun?: boolean;
-}
-
-export interface RewriteResult {
-  /** Sparks whose DATABASE_URL was (or, in a dry run, would be) rewritten and whose pod was restarted. */
-  changed: string[];
-  /** Sparks whose Secret could not be rewritten or whose pod could not be restarted, with why. */
-  failed: Array<{ name: string; error: string }>;
+/** The spark-cli-config Secret as the CliConfigStore port. */
+export function cliConfigStore(cluster: ClusterSettings): CliConfigStore {
+  const settings = settingsOf(cluster);
+  return {
+    where: `Secret ${CLI_CONFIG_SECRET} in namespace ${settings.SPARK_NAMESPACE}`,
+    write: (values) => writeCliConfigSecretValues(settings, values),
+  };
 }
 
 /**
- * Shared-role rotation: every spark Secret whose DATABASE_URL `matches` (e.g. the spark role with
- * the old password) gets the new password, and its pod is restarted (the Deployment's pod template
- * annotation, like `kubectl rollout restart`) so the new environment takes effect. One LIST of
- * Secrets finds them all; Go-CLI sparks' Secrets are found by their `app=spark` label as well.
+ * The sparks' DATABASE_URLs in their Secrets (the SparkCredentials port). One LIST finds them all;
+ * Go-CLI sparks' Secrets are found by their `app=spark` label as well.
  */
-export async function rewriteSparkDatabaseUrls(
-  cluster: ClusterSettings,
-  matches: (databaseUrl: URL) => boolean,
-  newPassword: string,
-  options: RewriteOptions = {},
-): Promise<RewriteResult> {
-  registerSecret(newPassword);
-  const client = await connect(settingsOf(cluster));
-  const namespace = client.namespace;
-  const secrets = await client.call({ verb: 'list', resource: 'secrets' }, (o) => client.core.listNamespacedSecret({ namespace, labelSelector: ALL_SPARKS_SELECTOR }, o));
-  const result: RewriteResult = { changed: [], failed: [] };
-  for (const secret of secrets.items) {
-    const name = sparkNameOf(secret.metadata?.labels);
-    if (!name || secret.metadata?.name !== secretName(name)) continue;
-    const encoded = secret.data?.DATABASE_URL;
-    if (!encoded) continue;
-    let url: URL;
-    try {
-      url = new URL(Buffer.from(encoded, 'base64').toString('utf8'));
-    } catch {
-      continue;
+export class SparkSecrets implements SparkCredentials {
+  constructor(private readonly client: KubeClient) {}
+
+  async list(): Promise<SparkCredential[]> {
+    const c = this.client;
+    const secrets = await c.call({ verb: 'list', resource: 'secrets' }, (o) => c.core.listNamespacedSecret({ namespace: c.namespace, labelSelector: ALL_SPARKS_SELECTOR }, o));
+    const found: SparkCredential[] = [];
+    for (const secret of secrets.items) {
+      const name = sparkNameOf(secret.metadata?.labels);
+      const encoded = secret.data?.DATABASE_URL;
+      if (!name || secret.metadata?.name !== secretName(name) || !encoded) continue;
+      const databaseUrl = Buffer.from(encoded, 'base64').toString('utf8');
+      try {
+        registerSecret(decodeURIComponent(new URL(databaseUrl).password));
+      } catch {
+        registerSecret(databaseUrl);
+      }
+      found.push({ name, databaseUrl });
     }
-    registerSecret(decodeURIComponent(url.password));
-    if (!matches(url)) continue;
-    if (options.dryRun) {
-      result.changed.push(name);
-      continue;
-    }
-    url.password = encodeURIComponent(newPassword);
-    try {
-      await client.call({ verb: 'patch', resource: 'secrets', name: secretName(name) }, (o) =>
-        client.core.patchNamespacedSecret(
-          { name: secretName(name), namespace, body: { data: { DATABASE_URL: Buffer.from(url.toString(), 'utf8').toString('base64') } } },
-          o,
-        ),
-        { contentType: 'application/merge-patch+json' },
-      );
-      await restartSpark(client, name);
-      result.changed.push(name);
-    } catch (error) {
-      result.failed.push({ name, error: error instanceof Error ? error.message : String(error) });
-    }
+    return found.sort((a, b) => a.name.localeCompare(b.name));
   }
-  return result;
+
+  /** Patch the Secret's DATABASE_URL, then restart the pod (like `kubectl rollout restart`) so the new environment takes effect. */
+  async rewrite(name: string, databaseUrl: string): Promise<void> {
+    const c = this.client;
+    const body = { data: { DATABASE_URL: Buffer.from(databaseUrl, 'utf8').toString('base64') } };
+    await c.call({ verb: 'patch', resource: 'secrets', name: secretName(name) }, (o) => c.core.patchNamespacedSecret({ name: secretName(name), namespace: c.namespace, body }, o), {
+      contentType: 'application/merge-patch+json',
+    });
+    await restartSpark(c, name);
+  }
+}
+
+/** The sparks' Secrets of this cluster's namespace. */
+export async function openSparkSecrets(cluster: ClusterSettings): Promise<SparkSecrets> {
+  return new SparkSecrets(await connect(settingsOf(cluster)));
 }
 
 /** `kubectl rollout restart`: a new pod template annotation makes the Deployment replace its pod. */

@@ -10,7 +10,7 @@ import https from 'node:https';
 import { createGunzip } from 'node:zlib';
 import { SparkError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
-import { hasClusterConfig, inCluster, kubeconfigPaths, type ClusterSettings } from './cluster-config.js';
+import { describeKubeconfigSearch, hasClusterConfig, inCluster, kubeconfigPaths, type ClusterSettings } from './cluster-config.js';
 import { mapKubeError, type KubeOperation, type KubeTarget } from './errors.js';
 
 export { hasClusterConfig, kubeconfigPaths, type ClusterSettings };
@@ -60,7 +60,7 @@ export function loadKubeConfig(settings: ClusterSettings, env: NodeJS.ProcessEnv
     kc = new k8s.KubeConfig();
     kc.loadFromCluster();
   } else {
-    throw new SparkError('No Kubernetes cluster is configured: no kubeconfig was found and spark is not running inside a cluster.', {
+    throw new SparkError(`No Kubernetes cluster is configured: no kubeconfig was found (${describeKubeconfigSearch(settings, env)}) and spark is not running inside a cluster.`, {
       hint: NO_CLUSTER_HINT,
       code: 'NO_CLUSTER',
     });

@@ -23,6 +23,14 @@ export function kubeconfigPaths(settings: ClusterSettings, env: NodeJS.ProcessEn
   return existsSync(home) ? [home] : [];
 }
 
+/** Where kubectl's kubeconfig was looked for, for the message when none was found. */
+export function describeKubeconfigSearch(settings: ClusterSettings, env: NodeJS.ProcessEnv = process.env): string {
+  const list = settings.KUBECONFIG ?? env.KUBECONFIG;
+  if (!list) return `looked at ${join(env.HOME || homedir(), '.kube', 'config')}: not found; KUBECONFIG is not set`;
+  const paths = list.split(delimiter).filter(Boolean);
+  return `looked at KUBECONFIG=${paths.join(delimiter)}: ${paths.length > 1 ? 'none of these files exists' : 'no such file'}`;
+}
+
 /** Running in a pod with a service account (what the client's in-cluster loading needs). */
 export function inCluster(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(SERVICE_ACCOUNT_TOKEN);

@@ -142,6 +142,18 @@ export function mapKubeError(error: unknown, target: KubeTarget, op: KubeOperati
         // The Status names the resource (details.kind is the plural resource, details.group its group).
         const resource = details?.kind ? (details.group ? `${details.kind}.${details.group}` : details.kind) : qualified(op);
         const where = op.clusterScoped ? '' : ` in namespace ${target.namespace}`;
+        // RBAC says `User "…" cannot patch resource …`; any other 403 is a policy of the cluster
+        // (a ResourceQuota, an admission plugin) refusing this request, which no grant would fix.
+        if (body?.message && !/ cannot [a-z]+ resource\b/.test(body.message)) {
+          const quota = /exceeded quota/.test(body.message);
+          return new SparkError(`The Kubernetes API server refused to ${op.verb} ${resource}${where} (context ${target.context}): ${body.message}`, {
+            hint: quota
+              ? `The namespace's ResourceQuota is used up: kubectl describe resourcequota -n ${target.namespace}. Delete sparks you no longer need (spark list), or ask for a larger quota.`
+              : 'A policy of the cluster denied it: ask the cluster\'s administrator.',
+            code: quota ? 'KUBE_QUOTA' : 'KUBE_DENIED',
+            cause: error,
+          });
+        }
         return new SparkError(`Not allowed to ${op.verb} ${resource}${where} (context ${target.context}): spark needs the permission "${op.verb}" on "${resource}".`, {
           hint: `Grant spark's permissions: kubectl apply -f deploy/rbac.yaml (and bind the Role to your user), then check: kubectl auth can-i ${op.verb} ${resource}${op.clusterScoped ? '' : ` -n ${target.namespace}`}`,
           code: 'KUBE_FORBIDDEN',
@@ -220,7 +232,7 @@ export function mapKubeError(error: unknown, target: KubeTarget, op: KubeOperati
 
 export function namespaceMissing(target: KubeTarget, cause?: unknown): SparkError {
   return new SparkError(`The namespace "${target.namespace}" does not exist (context ${target.context}).`, {
-    hint: 'Create it: kubectl apply -f deploy/namespace.yaml   (or choose another with SPARK_NAMESPACE / --namespace)',
+    hint: `Create it: kubectl create namespace ${target.namespace}   (the default namespace "spark", labelled: kubectl apply -f deploy/namespace.yaml)\nor choose another with SPARK_NAMESPACE / --namespace (kubectl get namespaces lists them).`,
     code: 'NAMESPACE_MISSING',
     cause,
   });

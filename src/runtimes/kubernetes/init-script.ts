@@ -9,7 +9,11 @@
  */
 export const INIT_SCRIPT = `#!/bin/bash
 # spark init script: the command of every spark's container (runs as root at each start, so every
-# step is idempotent). It prepares the user, the environment and the tools, then becomes sshd.
+# step is idempotent). SSH first: it prepares the user, the keys and the environment and starts
+# sshd, then runs the network steps (packages, gh, repo, dotfiles, Claude Code) in the background,
+# each bounded by a time limit, so a slow or dead network delays the repo but never the login.
+# Progress: "spark-step: ..." lines in the container log, /run/spark/progress, and the MOTD.
+# Activity: "spark-activity {json}" lines in the container log (sessions, unsaved git work).
 # Shipped in the spark's ConfigMap as init.sh; source: src/runtimes/kubernetes/init-script.ts.
 set -euo pipefail
 
@@ -23,6 +27,8 @@ SPARK_ENV_NAMES="DATABASE_URL ANTHROPIC_API_KEY GITHUB_TOKEN SPARK_NAME"
 SPARK_PATH="$SPARK_HOME/.local/bin:$SPARK_TOOLS_DIR/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MANAGED_BEGIN="# >>> spark: keys from the spark's ConfigMap (rewritten at every start) >>>"
 MANAGED_END="# <<< spark <<<"
+SPARK_RUN_DIR=/run/spark
+SPARK_SELF="\${BASH_SOURCE[0]}"
 
 log() { printf 'spark-init: %s\\n' "$*" >&2; }
 warn() { printf 'spark-init: warning: %s\\n' "$*" >&2; }
@@ -31,6 +37,8 @@ die() {
   exit 1
 }
 have() { command -v "$1" >/dev/null 2>&1; }
+# step_log: the fixed-prefix lines \`spark create\` reads from the container log.
+step_log() { printf 'spark-step: %s\\n' "$*" >&2; }
 
 # read_config FILE: the file's content without surrounding whitespace; empty when absent.
 read_config() {
@@ -66,9 +74,10 @@ missing_packages() {
   if ((\${#pkgs[@]} > 0)); then printf '%s\\n' "\${pkgs[@]}"; fi
 }
 
+# install_packages [PACKAGE...]: the given packages, or all that missing_packages names.
 install_packages() {
-  local missing=()
-  mapfile -t missing < <(missing_packages)
+  local missing=("$@")
+  if ((\$# == 0)); then mapfile -t missing < <(missing_packages); fi
   if ((\${#missing[@]} == 0)); then
     log "all tools present"
     return 0
@@ -193,10 +202,11 @@ EOF
 }
 
 # generate_host_keys DIR: the SSH host keys, made once. DIR is on the home volume, so the keys
-# survive restarts and clients do not see a changed host key after each one.
+# survive restarts and clients do not see a changed host key after each one. No new RSA key:
+# making one takes seconds, and every OpenSSH since 6.5 uses ed25519 (a kept one is still served).
 generate_host_keys() {
   local dir="$1" type
-  for type in ed25519 ecdsa rsa; do
+  for type in ed25519 ecdsa; do
     if [[ ! -s "$dir/ssh_host_\${type}_key" ]]; then
       rm -f "$dir/ssh_host_\${type}_key" "$dir/ssh_host_\${type}_key.pub"
       ssh-keygen -q -t "$type" -N '' -C "spark-\${SPARK_NAME:-}" -f "$dir/ssh_host_\${type}_key"
@@ -212,7 +222,7 @@ write_sshd_config() {
 Port 22
 HostKey $keydir/ssh_host_ed25519_key
 HostKey $keydir/ssh_host_ecdsa_key
-HostKey $keydir/ssh_host_rsa_key
+$(if [[ -s "$keydir/ssh_host_rsa_key" ]]; then echo "HostKey $keydir/ssh_host_rsa_key"; fi)
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -226,7 +236,7 @@ AcceptEnv LANG LC_* COLORTERM
 X11Forwarding no
 AllowTcpForwarding yes
 AllowAgentForwarding yes
-PrintMotd no
+PrintMotd yes
 ClientAliveInterval 60
 Subsystem sftp internal-sftp
 EOF
@@ -241,9 +251,11 @@ setup_sshd() {
   /usr/sbin/sshd -t -f "$SPARK_SSHD_CONFIG"
 }
 
-# configure_gh TOKEN HOME: gh logged in with the token, and git using gh for github.com.
+# configure_gh TOKEN HOME OWNER: gh's stored credentials hold the token, and git uses gh for
+# github.com. Written directly: \`gh auth login\` checks the token online, which would make a slow
+# network (or none) fail the step.
 configure_gh() {
-  local token="$1" home="$2" gh
+  local token="$1" home="$2" owner="$3" gh
   [[ -n "$token" ]] || return 0
   gh="$(command -v gh || true)"
   if [[ -z "$gh" && -x "$SPARK_TOOLS_DIR/bin/gh" ]]; then gh="$SPARK_TOOLS_DIR/bin/gh"; fi
@@ -251,12 +263,16 @@ configure_gh() {
     warn "gh is not installed: not configuring it"
     return 0
   fi
-  # gh refuses to store a token while GITHUB_TOKEN is set in its environment.
-  if printf '%s\\n' "$token" | as_user "$home" env -u GITHUB_TOKEN -u GH_TOKEN "$gh" auth login --hostname github.com --git-protocol https --with-token; then
-    as_user "$home" "$gh" auth setup-git --hostname github.com || warn "gh auth setup-git failed"
-  else
-    warn "gh auth login failed: check GITHUB_TOKEN"
-  fi
+  local dir="$home/.config/gh" q="'"
+  install -d -m 700 "$dir"
+  chown "$owner" "$home/.config" "$dir"
+  (
+    umask 077
+    printf 'github.com:\\n    oauth_token: %s\\n    git_protocol: https\\n' "$q\${token//$q/$q$q}$q" >"$dir/hosts.yml.tmp"
+  )
+  chown "$owner" "$dir/hosts.yml.tmp"
+  mv -f "$dir/hosts.yml.tmp" "$dir/hosts.yml"
+  as_user "$home" "$gh" auth setup-git --hostname github.com || warn "gh auth setup-git failed"
 }
 
 # is_github_https URL
@@ -310,10 +326,15 @@ install_dotfiles() {
     log "dotfiles: already installed"
     return 0
   fi
-  clone_repo "$url" "$dir" "$token" "$owner" || return 0
+  clone_repo "$url" "$dir" "$token" "$owner" || return 1
   if [[ -f "$dir/install.sh" ]]; then
     log "running the dotfiles' install.sh"
-    (cd "$dir" && as_user "$home" bash ./install.sh) || warn "the dotfiles' install.sh failed (exit $?)"
+    local rc=0
+    (cd "$dir" && as_user "$home" bash ./install.sh) || rc=$?
+    if ((rc != 0)); then
+      warn "the dotfiles' install.sh failed (exit $rc)"
+      return 1
+    fi
   fi
 }
 
@@ -322,15 +343,213 @@ install_claude() {
   local home="$1"
   if have claude || [[ -x "$home/.local/bin/claude" || -x "$SPARK_TOOLS_DIR/bin/claude" ]]; then return 0; fi
   log "installing Claude Code"
-  as_user "$home" bash -c 'set -o pipefail; curl -fsSL https://claude.ai/install.sh | bash' >/dev/null ||
+  as_user "$home" bash -c 'set -o pipefail; curl -fsSL https://claude.ai/install.sh | bash' >/dev/null || {
     warn "installing Claude Code failed: it is retried at the next start"
+    return 1
+  }
+}
+
+# Progress: one file a step under $SPARK_RUN_DIR/steps (NN-name: state and detail), rendered into
+# $SPARK_RUN_DIR/progress and, while setup runs or when a step failed, the MOTD (/etc/motd).
+progress_set() {
+  local file="$1" state="$2" detail="$3"
+  printf '%-8s %-11s %s\\n' "$state" "\${file#*-}" "$detail" >"$SPARK_RUN_DIR/steps/$file"
+  progress_render
+}
+
+progress_render() {
+  local steps finished=1 failed=0
+  steps="$(cat "$SPARK_RUN_DIR"/steps/* 2>/dev/null || true)"
+  if grep -qE '^(pending|running)' <<<"$steps"; then finished=0; fi
+  if grep -q '^failed' <<<"$steps"; then failed=1; fi
+  {
+    printf 'spark %s setup, started %s:\\n%s\\n' "$SPARK_NAME" "$(<"$SPARK_RUN_DIR/started")" "$steps"
+  } >"$SPARK_RUN_DIR/progress.tmp"
+  mv -f "$SPARK_RUN_DIR/progress.tmp" "$SPARK_RUN_DIR/progress"
+  {
+    if ((finished == 0)); then
+      printf '\\nspark: setup is still running (the repo, tools and dotfiles may not be ready yet):\\n%s\\n' "$steps"
+      printf '(cat %s to follow it)\\n\\n' "$SPARK_RUN_DIR/progress"
+    elif ((failed == 1)); then
+      printf '\\nspark: setup finished with failures (details: the container log):\\n%s\\n\\n' "$steps"
+    fi
+  } >"$SPARK_RUN_DIR/motd.tmp"
+  mv -f "$SPARK_RUN_DIR/motd.tmp" "$SPARK_RUN_DIR/motd"
+}
+
+# run_step FILE LIMIT FUNCTION ARGS...: FUNCTION (of this script, in a child bash) bounded by LIMIT
+# seconds, its outcome logged and recorded.
+run_step() {
+  local file="$1" limit="$2" name="\${1#*-}"
+  shift 2
+  local start=$SECONDS rc=0
+  progress_set "$file" running "since $(date +%T)"
+  step_log "$name started"
+  timeout -k 5 "$limit" bash "$SPARK_SELF" --step "$@" || rc=$?
+  local took=$((SECONDS - start))
+  if ((rc == 0)); then
+    progress_set "$file" "done" "\${took}s"
+    step_log "$name done in \${took}s"
+  else
+    local why="exit $rc"
+    if ((rc == 124 || rc == 137)); then why="timed out after \${limit}s"; fi
+    progress_set "$file" failed "after \${took}s: $why"
+    step_log "$name failed after \${took}s: $why"
+  fi
+  return 0
+}
+
+# setup_steps OWNER: the network steps, one after the other, after sshd is up.
+setup_steps() {
+  local owner="$1" token="\${GITHUB_TOKEN:-}" file
+  for file in "$SPARK_RUN_DIR"/steps/*; do
+    [[ -e "$file" ]] || continue
+    [[ "$(cut -d' ' -f1 "$file")" == pending ]] || continue
+    file="$(basename "$file")"
+    case "\${file#*-}" in
+      packages) run_step "$file" 900 install_packages ;;
+      gh) run_step "$file" 60 configure_gh "$token" "$SPARK_HOME" "$owner" ;;
+      repo) run_step "$file" 600 clone_repo "$(read_config "$SPARK_CONFIG_DIR/GIT_REPO")" "$SPARK_HOME/project" "$token" "$owner" ;;
+      dotfiles) run_step "$file" 600 install_dotfiles "$(read_config "$SPARK_CONFIG_DIR/DOTFILES_REPO")" "$SPARK_HOME" "$owner" "$token" ;;
+      claude) run_step "$file" 300 install_claude "$SPARK_HOME" ;;
+    esac
+  done
+  local failed
+  failed="$(cat "$SPARK_RUN_DIR"/steps/* 2>/dev/null | grep -c '^failed' || true)"
+  step_log "setup finished ($failed failed)"
+}
+
+# plan_steps: the steps this start has to do, recorded as pending (in order).
+plan_steps() {
+  local n=1 name file
+  local names=()
+  if [[ -n "$(missing_packages)" ]]; then names+=(packages); fi
+  if [[ -n "\${GITHUB_TOKEN:-}" ]]; then names+=(gh); fi
+  if [[ -n "$(read_config "$SPARK_CONFIG_DIR/GIT_REPO")" && ! -e "$SPARK_HOME/project/.git" ]]; then names+=(repo); fi
+  if [[ -n "$(read_config "$SPARK_CONFIG_DIR/DOTFILES_REPO")" && ! -e "$SPARK_HOME/.dotfiles/.git" ]]; then names+=(dotfiles); fi
+  if ! have claude && [[ ! -x "$SPARK_HOME/.local/bin/claude" && ! -x "$SPARK_TOOLS_DIR/bin/claude" ]]; then names+=(claude); fi
+  for name in "\${names[@]}"; do
+    printf -v file '%02d-%s' "$n" "$name"
+    progress_set "$file" pending ""
+    n=$((n + 1))
+  done
+}
+
+# Activity: "spark-activity {json}" lines in the container log, which the CLI reads through the
+# API server (pods/log; see docs/decisions.md). One when the open sessions or the project's git
+# state change, and at least every SPARK_ACTIVITY_HEARTBEAT seconds. The time of the last session
+# is kept on the home volume, so it survives restarts and sleep.
+SPARK_ACTIVITY_INTERVAL="\${SPARK_ACTIVITY_INTERVAL:-15}"
+SPARK_ACTIVITY_GIT_INTERVAL="\${SPARK_ACTIVITY_GIT_INTERVAL:-60}"
+SPARK_ACTIVITY_HEARTBEAT="\${SPARK_ACTIVITY_HEARTBEAT:-300}"
+
+# open_sessions: how many SSH logins are open. sshd titles a logged-in connection's process
+# "sshd: USER@pts/N" (or "@notty": commands, scp, forwards); [priv] and [preauth] are no logins.
+open_sessions() {
+  local f title n=0 re='^sshd(-session)?: [^ ]+@'
+  for f in /proc/[0-9]*/cmdline; do
+    title=""
+    IFS= read -r -d '' title 2>/dev/null <"$f" || true
+    if [[ "$title" =~ $re ]]; then n=$((n + 1)); fi
+  done
+  printf '%s' "$n"
+}
+
+# git_in DIR GIT-ARGS...: git in DIR as the spark user (its own config and hooks), time-limited.
+git_in() {
+  local dir="$1"
+  shift
+  if [[ "$(id -u)" == 0 ]]; then
+    timeout -k 2 20 runuser -u "$SPARK_USER" -- env HOME="$SPARK_HOME" git -C "$dir" "$@"
+  else
+    timeout -k 2 20 git -C "$dir" "$@"
+  fi
+}
+
+# project_state DIR: "true|what", "false|what" or "unknown|why": whether DIR holds work that is
+# nowhere else (uncommitted or untracked files, commits on no remote, stashes).
+project_state() {
+  local dir="$1" status commits stashes files parts=()
+  if [[ ! -e "$dir" ]]; then
+    printf 'false|no project directory'
+    return 0
+  fi
+  if [[ ! -e "$dir/.git" ]]; then
+    if [[ -n "$(ls -A "$dir" 2>/dev/null)" ]]; then printf 'true|the project is not a git repository'; else printf 'false|empty project directory'; fi
+    return 0
+  fi
+  if ! status="$(git_in "$dir" status --porcelain 2>/dev/null)"; then
+    printf 'unknown|git status failed in the project'
+    return 0
+  fi
+  commits="$(git_in "$dir" rev-list --count --branches --not --remotes 2>/dev/null || echo 0)"
+  stashes="$(git_in "$dir" stash list 2>/dev/null | grep -c . || true)"
+  files="$(grep -c . <<<"$status" || true)"
+  if ((files > 0)); then parts+=("$files uncommitted files"); fi
+  if ((commits > 0)); then parts+=("$commits unpushed commits"); fi
+  if ((stashes > 0)); then parts+=("$stashes stashes"); fi
+  if ((\${#parts[@]} == 0)); then
+    printf 'false|committed and pushed'
+    return 0
+  fi
+  local IFS=,
+  printf 'true|%s' "\${parts[*]}"
+}
+
+# activity_line NOW OPEN LAST STATE: one report, well-formed JSON whatever the inputs.
+activity_line() {
+  local now="$1" open="$2" last="$3" unsaved="\${4%%|*}" detail="\${4#*|}" last_json=null unsaved_json=null
+  if [[ "$last" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]]; then last_json="\\"$last\\""; fi
+  if [[ "$unsaved" == true || "$unsaved" == false ]]; then unsaved_json="$unsaved"; fi
+  detail="\${detail//[^a-zA-Z0-9 ,.\\/-]/}"
+  detail="\${detail//,/, }"
+  printf 'spark-activity {"v":1,"reportedAt":"%s","openSessions":%d,"lastSessionAt":%s,"unsavedWork":%s,"unsavedDetail":"%s"}\\n' \\
+    "$now" "$open" "$last_json" "$unsaved_json" "$detail" >&2
+}
+
+# activity_reporter: runs in the background for the container's life.
+activity_reporter() {
+  set +e +o pipefail
+  local last_file="$SPARK_HOME/.spark/last-session" last="" open was_open=0 now state="" git_state="" reported="" reported_at=-100000 git_at=-100000
+  if [[ -r "$last_file" ]]; then last="$(<"$last_file")"; fi
+  while true; do
+    open="$(open_sessions)"
+    now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    # In use now, or just ended: this is the last session's time (within one interval).
+    if ((open > 0 || was_open > 0)); then
+      last="$now"
+      printf '%s\\n' "$last" >"$last_file.tmp" && mv -f "$last_file.tmp" "$last_file"
+    fi
+    was_open="$open"
+    if ((SECONDS - git_at >= SPARK_ACTIVITY_GIT_INTERVAL)); then
+      git_state="$(project_state "$SPARK_HOME/project")"
+      git_at=$SECONDS
+    fi
+    state="$open|$git_state"
+    if [[ "$state" != "$reported" ]] || ((SECONDS - reported_at >= SPARK_ACTIVITY_HEARTBEAT)); then
+      activity_line "$now" "$open" "$last" "$git_state"
+      reported="$state"
+      reported_at=$SECONDS
+    fi
+    sleep "$SPARK_ACTIVITY_INTERVAL"
+  done
 }
 
 main() {
   [[ "$(id -u)" == 0 ]] || die "must run as root: it creates the user and starts sshd"
   [[ -n "\${SPARK_NAME:-}" ]] || die "SPARK_NAME is not set (the spark's Deployment sets it)"
   log "starting spark $SPARK_NAME"
-  install_packages
+  rm -rf "$SPARK_RUN_DIR"
+  install -d -m 755 "$SPARK_RUN_DIR" "$SPARK_RUN_DIR/steps"
+  date +%T >"$SPARK_RUN_DIR/started"
+  progress_render
+  ln -sfn "$SPARK_RUN_DIR/motd" /etc/motd
+  # SSH first. An image without sshd (plain Debian) gets only openssh-server before it.
+  if [[ ! -x /usr/sbin/sshd ]]; then
+    step_log "ssh-server started"
+    timeout -k 5 600 bash "$SPARK_SELF" --step install_packages openssh-server || die "installing openssh-server failed: check the spark's network, or use the spark image (spark image build)"
+    step_log "ssh-server done"
+  fi
   ensure_user
   local owner
   owner="$SPARK_UID:$(id -g "$SPARK_USER")"
@@ -338,13 +557,26 @@ main() {
   write_env_files "$SPARK_HOME" "$owner"
   write_profile_hook
   setup_sshd
-  configure_gh "\${GITHUB_TOKEN:-}" "$SPARK_HOME"
-  clone_repo "$(read_config "$SPARK_CONFIG_DIR/GIT_REPO")" "$SPARK_HOME/project" "\${GITHUB_TOKEN:-}" "$owner" || true
-  install_dotfiles "$(read_config "$SPARK_CONFIG_DIR/DOTFILES_REPO")" "$SPARK_HOME" "$owner" "\${GITHUB_TOKEN:-}"
-  install_claude "$SPARK_HOME"
-  log "ready: ssh $SPARK_USER@spark-$SPARK_NAME"
-  exec /usr/sbin/sshd -D -e -f "$SPARK_SSHD_CONFIG"
+  plan_steps
+  /usr/sbin/sshd -D -e -f "$SPARK_SSHD_CONFIG" &
+  local sshd_pid=$!
+  step_log "sshd listening: ssh $SPARK_USER@spark-$SPARK_NAME"
+  setup_steps "$owner" &
+  activity_reporter &
+  # PID 1 ignores SIGTERM unless trapped; exiting ends every process of the container.
+  trap 'exit 0' TERM INT
+  local rc=0
+  wait "$sshd_pid" || rc=$?
+  die "sshd exited (status $rc)"
 }
 
-if [[ "\${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
+if [[ "\${BASH_SOURCE[0]}" == "$0" ]]; then
+  # --step FUNCTION ARGS...: one step of run_step, in its own bash (so timeout can end it whole).
+  if [[ "\${1:-}" == --step ]]; then
+    shift
+    "$@"
+  else
+    main "$@"
+  fi
+fi
 `;

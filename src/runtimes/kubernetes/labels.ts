@@ -49,6 +49,8 @@ export const ANNOTATION_CREATOR = 'spark.dev/creator';
 export const ANNOTATION_REPO = 'spark.dev/repo';
 export const ANNOTATION_DATABASE = 'spark.dev/database';
 export const ANNOTATION_ISOLATION = 'spark.dev/isolation';
+/** On the ConfigMap while its create runs (core/inflight.ts): delete refuses until it is gone. */
+export const ANNOTATION_CREATING = 'spark.dev/creating';
 
 /** Tailscale operator annotations on the SSH Service. */
 export const TAILSCALE_HOSTNAME_ANNOTATION = 'tailscale.com/hostname';

@@ -17,6 +17,7 @@ import type { SparkSpec } from '../../core/ports.js';
 import { INIT_SCRIPT } from './init-script.js';
 import {
   ANNOTATION_CREATED_AT,
+  ANNOTATION_CREATING,
   ANNOTATION_CREATOR,
   ANNOTATION_DATABASE,
   ANNOTATION_ISOLATION,
@@ -44,6 +45,11 @@ export const HOME_MOUNT_PATH = '/home/user';
 /** Where an optional shared tools volume (deploy/tools-pvc.yaml) is mounted, read-only. */
 export const TOOLS_MOUNT_PATH = '/opt/spark-tools';
 export const SSH_PORT = 22;
+/**
+ * The readiness probe's command: ready means sshd answers with its banner (a bare TCP accept is
+ * not "you can log in"). bash only, so it runs on every Debian-based image.
+ */
+export const SSH_BANNER_PROBE = `exec 3<>/dev/tcp/127.0.0.1/${SSH_PORT} && read -r -t 2 banner <&3 && [[ $banner == SSH-2.0-* ]]`;
 
 /** ConfigMap keys (files under CONFIG_MOUNT_PATH). */
 export const CONFIGMAP_KEYS = {
@@ -161,7 +167,7 @@ export function sparkManifests(spec: SparkSpec, options: ManifestOptions): Spark
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: metadata(configMapName(name)),
+    metadata: metadata(configMapName(name), spec.inFlight ? { [ANNOTATION_CREATING]: JSON.stringify(spec.inFlight) } : {}),
     data: {
       // A trailing newline, so sshd and shells read the last line.
       [CONFIGMAP_KEYS.authorizedKeys]: spec.sshPublicKey ? `${spec.sshPublicKey.trim()}\n` : '',
@@ -255,10 +261,10 @@ export function sparkManifests(spec: SparkSpec, options: ManifestOptions): Spark
                 limits: { cpu: options.resources.cpuLimit, memory: options.resources.memoryLimit },
               },
               readinessProbe: {
-                tcpSocket: { port: SSH_PORT },
-                initialDelaySeconds: 2,
-                periodSeconds: 3,
-                timeoutSeconds: 2,
+                exec: { command: ['/bin/bash', '-c', SSH_BANNER_PROBE] },
+                initialDelaySeconds: 1,
+                periodSeconds: 2,
+                timeoutSeconds: 3,
                 failureThreshold: 3,
               },
               volumeMounts,

@@ -148,6 +148,42 @@ export function describeEvent(event: k8s.CoreV1Event): string {
   return `${event.reason ?? 'Event'}${event.message ? `: ${event.message}` : ''}`;
 }
 
+/** The prefix of the init script's progress lines in the container log (see init-script.ts). */
+export const STEP_PREFIX = 'spark-step: ';
+
+/** "ssh-server started" from "spark-step: ssh-server started"; undefined for other lines. */
+export function stepLine(line: string): string | undefined {
+  return line.startsWith(STEP_PREFIX) ? line.slice(STEP_PREFIX.length).trim() || undefined : undefined;
+}
+
+/**
+ * Follows the container log (pods/log) and hands each step line to `onStep` until `signal`
+ * aborts. Best effort: logs explain, the pod's Ready condition decides.
+ */
+async function followSetupLog(client: KubeClient, namespace: string, pod: string, signal: AbortSignal, onStep: (step: string) => void): Promise<void> {
+  const { Writable } = await import('node:stream');
+  let buffer = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      buffer += chunk.toString('utf8');
+      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+        const step = stepLine(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+        if (step) onStep(step);
+      }
+      done();
+    },
+  });
+  try {
+    if (signal.aborted) return;
+    const controller = await new k8s.Log(client.kc).log(namespace, pod, CONTAINER_NAME, sink, { follow: true });
+    if (signal.aborted) controller.abort();
+    else signal.addEventListener('abort', () => controller.abort(), { once: true });
+  } catch {
+    // No pods/log permission, or the container already gone: the wait goes on without it.
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Watches that survive their stream ending
 
@@ -333,6 +369,7 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
     if (options.signal?.aborted) return onAbort();
 
     const pods = new Map<string, k8s.V1Pod>();
+    const followedLogs = new Set<string>();
     const knownUids = new Set<string>();
     /** Events about pods not seen yet (events and pods arrive on different streams). */
     const pendingPodEvents = new Map<string, k8s.CoreV1Event[]>();
@@ -372,6 +409,13 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
       }
       const verdict = podVerdict(current, ctx);
       if (verdict.kind === 'ready') return finish(current);
+      const uid = current.metadata?.uid ?? '';
+      const running = current.status?.containerStatuses?.some((c) => c.name === CONTAINER_NAME && c.state?.running);
+      if (running && !followedLogs.has(uid)) {
+        // The spark's own setup (e.g. installing openssh-server on a plain image) until it is ready.
+        followedLogs.add(uid);
+        void followSetupLog(client, ns, current.metadata?.name ?? '', signal, (step) => report(`setup: ${step}`));
+      }
       if (verdict.kind === 'fatal') {
         if (verdict.reason === 'Unschedulable' && (podSeq.get(current.metadata?.uid ?? '') ?? 0) <= volumeReadySeq) {
           // Judged while the volume was still unbound: wait for the scheduler's next attempt.

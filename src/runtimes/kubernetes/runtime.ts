@@ -5,21 +5,26 @@
 import type {
   CheckResult,
   DeleteReport,
+  InFlight,
   ObjectPresence,
   OnProgress,
   Runtime,
+  RuntimeCapabilities,
   RuntimeSpark,
   RuntimeStatus,
   ShellInvocation,
   SparkSpec,
   WaitOptions,
 } from '../../core/ports.js';
+import { parseMark, stillInFlight } from '../../core/inflight.js';
 import { SparkError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
 import { METADATA_ONLY, k8s, openKubeClient, type ClusterSettings, type KubeClient, type RequestOptions } from './client.js';
 import type { KubeOperation } from './errors.js';
 import {
   ALL_SPARKS_SELECTOR,
   ANNOTATION_CREATED_AT,
+  ANNOTATION_CREATING,
   ANNOTATION_REPO,
   APP,
   CLI_CONFIG_SECRET,
@@ -36,6 +41,7 @@ import {
   tailnetHostname,
 } from './labels.js';
 import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ManifestOptions, type SparkObject } from './manifests.js';
+import { observeCapabilities } from './observe.js';
 import { accessChecks, describeAccess } from './permissions.js';
 import { follow, millis, podVerdict, waitForPod } from './readiness.js';
 
@@ -235,6 +241,7 @@ const TAILSCALE_DOCS = 'https://tailscale.com/kb/1236/kubernetes-operator';
 
 export class KubernetesRuntime implements Runtime {
   readonly kind = 'kubernetes' as const;
+  readonly capabilities: RuntimeCapabilities = { ...observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })) };
   private readonly deleteWaitMs: number;
 
   constructor(
@@ -292,6 +299,44 @@ export class KubernetesRuntime implements Runtime {
     if (request.signal?.aborted) throw new SparkError('Interrupted.', { code: 'INTERRUPTED' });
     progress({ step: 'Creating the cluster objects', detail: `${kind.kind} ${name}` });
     return this.client.call(op(kind, 'patch', name), (o) => kind.apply(this.client, name, obj, o), { ...request, contentType: SERVER_SIDE_APPLY });
+  }
+
+  async creating(name: string): Promise<InFlight | undefined> {
+    const c = this.client;
+    const cm = KINDS.ConfigMap;
+    const root = await c.find(op(cm, 'get', cm.nameFor(name)), (o) => cm.read(c, cm.nameFor(name), o));
+    const mark = parseMark(root?.metadata?.annotations?.[ANNOTATION_CREATING]);
+    return stillInFlight(mark) ? mark : undefined;
+  }
+
+  async markCreated(name: string): Promise<void> {
+    const c = this.client;
+    const cm = KINDS.ConfigMap;
+    const body = { metadata: { annotations: { [ANNOTATION_CREATING]: null } } };
+    await c.call(op(cm, 'patch', cm.nameFor(name)), (o) => c.core.patchNamespacedConfigMap({ name: cm.nameFor(name), namespace: c.namespace, body }, o), { contentType: 'application/merge-patch+json' });
+  }
+
+  /** Watches the root ConfigMap; a watch that fails just waits for the signal (it proves nothing gone). */
+  async claimGone(name: string, signal: AbortSignal): Promise<void> {
+    const still = await this.waitGone(KINDS.ConfigMap, configMapName(name), signal);
+    if (still && !signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  }
+
+  /** The database named by the spark's Secret's DATABASE_URL (how Go-CLI sparks, whose databases carry no tag, name theirs). */
+  async databaseOf(name: string): Promise<string | undefined> {
+    const c = this.client;
+    const k = KINDS.Secret;
+    const secret = (await c.find(op(k, 'get', k.nameFor(name)), (o) => k.read(c, k.nameFor(name), o))) as k8s.V1Secret | undefined;
+    const encoded = secret?.data?.DATABASE_URL;
+    if (!encoded) return undefined;
+    const url = Buffer.from(encoded, 'base64').toString('utf8');
+    try {
+      const parsed = new URL(url);
+      registerSecret(decodeURIComponent(parsed.password));
+      return decodeURIComponent(parsed.pathname.slice(1)) || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async waitReady(name: string, options: WaitOptions): Promise<RuntimeSpark> {
@@ -531,18 +576,19 @@ export class KubernetesRuntime implements Runtime {
   // -- shell ----------------------------------------------------------------------------------
 
   /** ssh through the user's own SSH (their ssh config applies): `ssh [-t] -- user@spark-<name> [command…]`. */
-  async shell(name: string, command: string[]): Promise<ShellInvocation> {
+  async shell(name: string, command: string[], options: { tty?: boolean } = {}): Promise<ShellInvocation> {
     const [program = 'ssh', ...leading] = (this.options.ssh || 'ssh').trim().split(/\s+/);
     const host = `user@${tailnetHostname(name)}`;
     // `--` ends ssh's options, so a command like `ls -la` is the remote command, not ssh flags.
-    const args = command.length ? [...leading, '--', host, ...command] : [...leading, '-t', '--', host];
+    // A command gets a terminal only when there is one to give it (as `ssh host cmd` vs `ssh -t`).
+    const args = command.length ? [...leading, ...(options.tty ? ['-t'] : []), '--', host, ...remoteWords(command)] : [...leading, '-t', '--', host];
     const connectionHint = [
       `${[program, ...leading].join(' ')} could not reach ${host}. Check:`,
       '- this machine is on the tailnet: tailscale status',
       `- the spark has a tailnet address: spark status ${name} (without MagicDNS, ssh to the full host name it shows)`,
       `- the key at SSH_PUBLIC_KEY_PATH is the one the spark was created with`,
     ].join('\n');
-    return { program, args, connectionHint };
+    return { program, args, connectionHint, installHint: 'Install it (e.g. apt-get install openssh-client), or point SPARK_SSH at your SSH program.' };
   }
 
   // -- checks ---------------------------------------------------------------------------------
@@ -682,3 +728,12 @@ export function openKubernetesRuntime(config: RuntimeConfig, options: { env?: No
   return new KubernetesRuntime(client, { manifests: manifestOptionsFromConfig(config), ssh: config.get('SPARK_SSH'), deleteWaitMs: options.deleteWaitMs });
 }
 
+/**
+ * ssh joins its arguments with spaces for the remote shell to parse again, so each word is quoted
+ * for it: the spark runs exactly the argv given, as the local runtime does. One word holding
+ * spaces is a command line (`spark shell x -- 'psql "$DATABASE_URL" -c "select 1"'`), on both runtimes.
+ */
+function remoteWords(command: string[]): string[] {
+  if (command.length === 1 && /\s/.test(command[0]!)) return command;
+  return command.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`));
+}

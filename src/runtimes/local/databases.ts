@@ -31,7 +31,7 @@ export class LocalDatabases implements DatabaseProvisioner {
       sparkHost: connection.host,
       isolation: this.options.isolation,
       connectionLimit: this.options.connectionLimit,
-    });
+    }, { runtime: 'local' });
     this.current = { pid: connection.pid, port: connection.port, databases };
     return databases;
   }

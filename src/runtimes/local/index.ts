@@ -9,7 +9,7 @@ import type { Isolation } from '../../core/ports.js';
 import { nameProblem } from '../../names/index.js';
 import { LocalDatabases } from './databases.js';
 import { EmbeddedServer } from './embedded.js';
-import { layoutOf, workspaceOf } from './layout.js';
+import { layoutOf, leftoversOf, workspaceOf } from './layout.js';
 import { LocalRuntime } from './runtime.js';
 
 export { embeddedStatus, stopEmbedded, EmbeddedServer, type EmbeddedStatus, type EmbeddedConnection } from './embedded.js';
@@ -31,16 +31,33 @@ export async function openLocalBackend(config: Config, env: NodeJS.ProcessEnv = 
   return { kind: 'local', runtime, databases, close: () => databases.close() };
 }
 
-/** Does the data directory hold any local spark? Cheap (one directory read); starts nothing. */
+/** Does the data directory hold any local spark, or the remains of one? Cheap (one directory read); starts nothing. */
 export async function hasLocalSparks(config: Config): Promise<boolean> {
   try {
-    return readdirSync(layoutOf(config.require('SPARK_DATA_DIR')).sparksDir).some((entry) => !nameProblem(entry));
+    return readdirSync(layoutOf(config.require('SPARK_DATA_DIR')).sparksDir).some((entry) => !nameProblem(entry) || entry.startsWith('.deleting-'));
   } catch {
     return false;
   }
 }
 
-/** Is `name` a local spark (has a workspace)? Starts nothing. */
+/** Is `name` a local spark (has a workspace, or the remains of one being deleted)? Starts nothing. */
 export async function hasLocalSpark(config: Config, name: string): Promise<boolean> {
-  return !nameProblem(name) && existsSync(workspaceOf(layoutOf(config.require('SPARK_DATA_DIR')), name).dir);
+  if (nameProblem(name)) return false;
+  const layout = layoutOf(config.require('SPARK_DATA_DIR'));
+  return existsSync(workspaceOf(layout, name).dir) || leftoversOf(layout, name).length > 0;
+}
+
+/** Has the local runtime been used here (its data directory holds a server or sparks)? */
+export function hasLocalData(config: Config): boolean {
+  const layout = layoutOf(config.require('SPARK_DATA_DIR'));
+  return existsSync(layout.stateFile) || existsSync(layout.sparksDir);
+}
+
+/** The names of the local workspaces (for "did you mean"). */
+export function localSparkNames(config: Config): string[] {
+  try {
+    return readdirSync(layoutOf(config.require('SPARK_DATA_DIR')).sparksDir).filter((entry) => !nameProblem(entry));
+  } catch {
+    return [];
+  }
 }

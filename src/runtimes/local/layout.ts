@@ -9,6 +9,7 @@
  *   <dataDir>/embedded.json           where the cluster is, its port, how the role was set up
  *   <dataDir>/embedded.lock/          held while initialising, starting or stopping the server
  */
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface Layout {
@@ -42,9 +43,25 @@ export interface WorkspacePaths {
   project: string;
   meta: string;
   env: string;
+  /** The in-flight mark of a create still running (core/inflight.ts). */
+  creating: string;
 }
 
 export function workspaceOf(layout: Layout, name: string): WorkspacePaths {
   const dir = join(layout.sparksDir, name);
-  return { dir, home: join(dir, 'home'), project: join(dir, 'project'), meta: join(dir, 'spark.json'), env: join(dir, 'spark.env') };
+  return { dir, home: join(dir, 'home'), project: join(dir, 'project'), meta: join(dir, 'spark.json'), env: join(dir, 'spark.env'), creating: join(dir, '.creating') };
+}
+
+/** A workspace is moved to `.deleting-<name>-<random>` before it is removed. */
+export const deletingName = (name: string, suffix: string): string => `.deleting-${name}-${suffix}`;
+
+/** Workspaces moved aside whose removal did not finish: all of them, or those of one spark. */
+export function leftoversOf(layout: Layout, name?: string): string[] {
+  try {
+    return readdirSync(layout.sparksDir)
+      .filter((entry) => (name ? entry.startsWith(deletingName(name, '')) && /^[0-9a-f]+$/.test(entry.slice(deletingName(name, '').length)) : entry.startsWith('.deleting-')))
+      .map((entry) => join(layout.sparksDir, entry));
+  } catch {
+    return [];
+  }
 }

@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SparkError } from '../../errors.js';
+import { processRunning } from '../../process.js';
 
 interface Owner {
   pid: number;
@@ -33,12 +34,7 @@ export function processStart(pid: number): string | undefined {
 }
 
 export function processAlive(pid: number, start?: string): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!processRunning(pid)) return false;
   if (start === undefined) return true;
   const now = processStart(pid);
   return now === undefined || now === start;
@@ -103,7 +99,12 @@ async function acquire(lockDir: string, deadline: number, what: string): Promise
 }
 
 function release(lockDir: string, token: string): void {
-  if (readOwner(lockDir)?.token === token) rmSync(lockDir, { recursive: true, force: true });
+  if (readOwner(lockDir)?.token !== token) return;
+  // Move it aside first: removing it in place empties it before the rmdir, and rename(2) onto an
+  // empty directory succeeds, so a contender could take the lock in between and lose it to our rmdir.
+  const released = `${lockDir}.released-${token}`;
+  renameSync(lockDir, released);
+  rmSync(released, { recursive: true, force: true });
 }
 
 /** Run `fn` holding the lock; wait for another holder up to `timeoutMs`. */

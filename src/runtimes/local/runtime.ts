@@ -5,19 +5,21 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { CheckResult, DeleteReport, OnProgress, Runtime, RuntimeSpark, RuntimeStatus, ShellInvocation, SparkSpec, WaitOptions } from '../../core/ports.js';
+import { parseMark, stillInFlight } from '../../core/inflight.js';
+import type { CheckResult, DeleteReport, InFlight, OnProgress, Runtime, RuntimeCapabilities, RuntimeSpark, RuntimeStatus, ShellInvocation, SparkSpec, WaitOptions } from '../../core/ports.js';
 import { SparkError } from '../../errors.js';
 import { nameProblem, validateName } from '../../names/index.js';
 import { registerSecret } from '../../redact.js';
 import { embeddedBinDir, serverUser, type EmbeddedConnection, type EmbeddedServer } from './embedded.js';
-import { workspaceOf, type Layout, type WorkspacePaths } from './layout.js';
+import { deletingName, leftoversOf, workspaceOf, type Layout, type WorkspacePaths } from './layout.js';
 import { envOf, metaOf, readEnv, readMeta, renderEnv, writeAtomic, type SparkMeta } from './workspace.js';
 
 export class LocalRuntime implements Runtime {
   readonly kind = 'local' as const;
+  readonly capabilities: RuntimeCapabilities = {};
   private readonly layout: Layout;
 
   constructor(
@@ -45,10 +47,53 @@ export class LocalRuntime implements Runtime {
         code: 'NAME_TAKEN',
       });
     }
+    if (spec.inFlight) writeFileSync(ws.creating, JSON.stringify(spec.inFlight), { mode: 0o600 });
+  }
+
+  async creating(name: string): Promise<InFlight | undefined> {
+    if (nameProblem(name)) return undefined;
+    let text: string | undefined;
+    try {
+      text = readFileSync(workspaceOf(this.layout, name).creating, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const mark = parseMark(text);
+    return stillInFlight(mark) ? mark : undefined;
+  }
+
+  async markCreated(name: string): Promise<void> {
+    rmSync(this.paths(name).creating, { force: true });
+  }
+
+  /** Checked a few times a second: local creates are short, and this needs no watcher to clean up. */
+  claimGone(name: string, signal: AbortSignal): Promise<void> {
+    const dir = this.paths(name).dir;
+    return new Promise((resolveGone) => {
+      const timer = setInterval(() => {
+        if (!existsSync(dir)) stop();
+      }, 200);
+      const stop = (): void => {
+        clearInterval(timer);
+        signal.removeEventListener('abort', stop);
+        resolveGone();
+      };
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop);
+    });
+  }
+
+  async databaseOf(name: string): Promise<string | undefined> {
+    const url = readEnv(this.paths(name).env)?.DATABASE_URL;
+    try {
+      return url ? decodeURIComponent(new URL(url).pathname.slice(1)) || undefined : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Converges: safe to run again on a claimed or half-made workspace. spark.json comes last: it marks the spark complete. */
-  async create(spec: SparkSpec, options: { onProgress?: OnProgress; signal?: AbortSignal } = {}): Promise<void> {
+  async create(spec: SparkSpec, options: { onProgress?: OnProgress; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     const ws = this.paths(spec.name);
     if (!existsSync(ws.dir)) throw new SparkError(`The workspace of "${spec.name}" is gone (${ws.dir}).`, { hint: `Create it again: spark create ${spec.name} --runtime local`, code: 'NOT_FOUND' });
     mkdirSync(ws.home, { recursive: true, mode: 0o700 });
@@ -57,7 +102,7 @@ export class LocalRuntime implements Runtime {
     if (repo && !existsSync(join(ws.project, '.git'))) {
       rmSync(ws.project, { recursive: true, force: true });
       options.onProgress?.({ step: 'Cloning the repository', detail: repo });
-      await cloneRepo(repo, ws.project, { githubToken: spec.githubToken, signal: options.signal, env: this.env });
+      await cloneRepo(repo, ws.project, { githubToken: spec.githubToken, signal: options.signal, timeoutMs: options.timeoutMs, env: this.env });
     }
     mkdirSync(ws.project, { recursive: true, mode: 0o755 });
     writeAtomic(ws.meta, `${JSON.stringify(metaOf(spec, repo), null, 2)}\n`, 0o644);
@@ -109,22 +154,29 @@ export class LocalRuntime implements Runtime {
     return { ...base, objects, events: [] };
   }
 
-  /** Move the workspace aside (so the name is free and list never sees half a directory), then remove it. */
+  /**
+   * Move the workspace aside (so the name is free and list never sees half a directory), then
+   * remove it, with what an earlier delete of this name could not remove.
+   */
   async delete(name: string): Promise<DeleteReport> {
     const ws = this.paths(name);
-    const aside = join(this.layout.sparksDir, `.deleting-${name}-${randomBytes(4).toString('hex')}`);
+    const report: DeleteReport = { removed: [], left: [] };
+    const aside = join(this.layout.sparksDir, deletingName(name, randomBytes(4).toString('hex')));
     try {
       renameSync(ws.dir, aside);
+      report.removed.push(`workspace ${ws.dir}`);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { removed: [], left: [] };
-      throw workspaceError(ws.dir, error);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw workspaceError(ws.dir, error);
     }
-    try {
-      forceRemove(aside);
-      return { removed: [`workspace ${ws.dir}`], left: [] };
-    } catch (error) {
-      return { removed: [`workspace ${ws.dir}`], left: [`files in ${aside} (${(error as Error).message}); remove them with: rm -rf ${aside}`] };
+    for (const dir of leftoversOf(this.layout, name)) {
+      try {
+        forceRemove(dir);
+        if (dir !== aside) report.removed.push(`leftover ${dir}`);
+      } catch (error) {
+        report.left.push(`files in ${dir} (${(error as Error).message}); remove them with: rm -rf ${dir}`);
+      }
     }
+    return report;
   }
 
   /**
@@ -170,6 +222,10 @@ export class LocalRuntime implements Runtime {
       checks.push({ id: 'local-server', title: 'Embedded PostgreSQL server is running', status: 'ok', detail: `${connection.host}:${connection.port} (pid ${connection.pid}), data in ${this.server.status().dataDir}` });
     } catch (error) {
       checks.push(failed('local-server', 'Embedded PostgreSQL server is running', error));
+    }
+    for (const dir of leftoversOf(this.layout)) {
+      const name = dir.split('/').at(-1)!.replace(/^\.deleting-(.*)-[0-9a-f]+$/, '$1');
+      checks.push({ id: `local-leftover-${name}`, title: `A delete of ${name} left files behind`, status: 'warn', blocking: false, detail: dir, fix: `make them removable (e.g. chattr -i, chmod u+w), then: spark delete ${name} --yes   (or: rm -rf ${dir})` });
     }
     checks.push(await programCheck('git', ['--version'], { id: 'local-git', title: 'git is installed (for --repo)', fix: 'Install git, e.g. apt-get install git' }));
     checks.push(await programCheck('psql', ['--version'], { id: 'local-psql', title: 'psql is installed (to use $DATABASE_URL in a spark)', fix: 'Install the PostgreSQL client, e.g. apt-get install postgresql-client' }));
@@ -278,7 +334,11 @@ function localRepo(repo: string): string {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && existsSync(repo) ? resolve(repo) : repo;
 }
 
-async function cloneRepo(repo: string, into: string, options: { githubToken?: string; signal?: AbortSignal; env: NodeJS.ProcessEnv }): Promise<void> {
+/** Without --timeout a clone still ends: a server that never answers must not hang create. */
+const DEFAULT_CLONE_TIMEOUT_MS = 5 * 60_000;
+
+async function cloneRepo(repo: string, into: string, options: { githubToken?: string; signal?: AbortSignal; timeoutMs?: number; env: NodeJS.ProcessEnv }): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CLONE_TIMEOUT_MS;
   const env: NodeJS.ProcessEnv = { ...options.env, GIT_TERMINAL_PROMPT: '0' };
   if (options.githubToken && /^https:\/\/github\.com\//i.test(repo)) {
     // The token goes to git through the environment (not argv, which `ps` shows; not the clone's .git/config).
@@ -287,15 +347,40 @@ async function cloneRepo(repo: string, into: string, options: { githubToken?: st
     Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.https://github.com/.extraheader', GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` });
   }
   const result = await new Promise<{ code: number | null; stderr: string }>((resolveClone, reject) => {
-    const child = spawn('git', ['clone', '--quiet', '--', repo, into], { stdio: ['ignore', 'ignore', 'pipe'], env, signal: options.signal });
+    // Its own process group: git's helpers (git-remote-http) hold the pipes too, and must be stopped with it.
+    const child = spawn('git', ['clone', '--quiet', '--', repo, into], { stdio: ['ignore', 'ignore', 'pipe'], env, detached: true });
+    let stopped: 'timeout' | 'interrupt' | undefined;
+    const stop = (why: 'timeout' | 'interrupt') => (): void => {
+      stopped ??= why;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const onAbort = stop('interrupt');
+    const timer = setTimeout(stop('timeout'), timeoutMs);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       if (error.code === 'ENOENT') reject(new SparkError('git is not installed, so --repo cannot be cloned.', { hint: 'Install git (e.g. apt-get install git), or create the spark without --repo.', code: 'GIT_MISSING' }));
-      else if (error.name === 'AbortError') reject(new SparkError('Interrupted while cloning.', { code: 'INTERRUPTED' }));
       else reject(error);
     });
-    child.on('close', (code) => resolveClone({ code, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (stopped) rmSync(into, { recursive: true, force: true });
+      if (stopped === 'interrupt') reject(new SparkError('Interrupted while cloning.', { code: 'INTERRUPTED' }));
+      else if (stopped === 'timeout') {
+        reject(new SparkError(`Could not clone ${repo}: no answer within ${Math.round(timeoutMs / 1000)} s (the clone was stopped).`, {
+          hint: `Check that the server answers: git clone ${repo}   (or give it more time: spark create --timeout 10m)`,
+          code: 'CLONE_TIMEOUT',
+        }));
+      } else resolveClone({ code, stderr });
+    });
   });
   if (result.code === 0) return;
   rmSync(into, { recursive: true, force: true });

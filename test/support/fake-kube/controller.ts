@@ -13,7 +13,8 @@ import { canonical, clone, isObject, type JsonObject } from './patch.js';
 import { resourceByPlural, type ResourceDef } from './resources.js';
 import type { Change, KubeObject, OwnerReference, Store } from './store.js';
 
-export type PodFailure = 'ErrImagePull' | 'ImagePullBackOff' | 'CrashLoopBackOff' | 'CreateContainerConfigError' | 'Unschedulable';
+/** NotReady: the container runs but its readiness probe fails (sshd not answering yet). */
+export type PodFailure = 'ErrImagePull' | 'ImagePullBackOff' | 'CrashLoopBackOff' | 'CreateContainerConfigError' | 'Unschedulable' | 'NotReady';
 export type PvcBinding = 'Bound' | 'Pending' | 'ProvisioningFailed';
 
 export interface ControllerSettings {
@@ -559,8 +560,19 @@ export class Controller {
       }
       this.started.add(uid);
     }
-    this.waiting.delete(uid);
     const restartCount = this.restarts.get(uid) ?? 0;
+    if (failure === 'NotReady') {
+      this.setPodStatus(pod, {
+        ...base,
+        phase: 'Running',
+        podIP,
+        podIPs: [{ ip: podIP }],
+        conditions: notReady('ContainersNotReady'),
+        containerStatuses: containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: false, started: true, restartCount, state: { running: { startedAt: now } } })),
+      });
+      return;
+    }
+    this.waiting.delete(uid);
     this.setPodStatus(pod, {
       ...base,
       phase: 'Running',

@@ -72,6 +72,8 @@ export interface FakeClusterControls {
   /** Deny a verb on a resource (SelfSubjectAccessReview and, unless enforce is false, 403 answers); returns the undo. */
   deny(rule: AccessRule): () => void;
   clearDenials(): void;
+  /** Append lines to the container log of a deployment's pods (served as pods/log, followed live). */
+  podLog(deployment: string, ...lines: string[]): void;
 }
 
 export interface FakeCluster {
@@ -137,6 +139,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
     streams: new Set<ServerResponse>(),
     requestListeners: new Set(),
+    podLogs: new Map(),
     address: () => `127.0.0.1:${port}`,
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -186,6 +189,14 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     },
     clearDenials: () => {
       state.access.length = 0;
+    },
+    podLog: (deployment, ...lines) => {
+      const entry = state.podLogs.get(deployment) ?? { lines: [], followers: new Set() };
+      state.podLogs.set(deployment, entry);
+      for (const line of lines) {
+        entry.lines.push(line);
+        for (const follower of entry.followers) follower(line);
+      }
     },
   };
 

@@ -111,6 +111,8 @@ export interface ServerState {
   streams: Set<ServerResponse>;
   /** Told the counter key of every request as it arrives. */
   requestListeners: Set<(key: string) => void>;
+  /** Container log lines by deployment name (its pods' logs: pods/log), and the followers. */
+  podLogs: Map<string, { lines: string[]; followers: Set<(line: string) => void> }>;
   address: () => string;
 }
 
@@ -356,6 +358,7 @@ export async function handle(state: ServerState, req: IncomingMessage, res: Serv
     }
     const def = r.def as ResourceDef;
     if (verb === 'watch') return watch(state, def, r, url.searchParams, req, res, logged);
+    if (def.plural === 'pods' && r.subresource === 'log' && verb === 'get') return podLog(state, r, url.searchParams, res, logged);
     const { code, body } = dispatch(state, def, r, verb, url.searchParams, parseBody(raw, contentType), contentType, req.headers.accept);
     return reply(code, body);
   } catch (error) {
@@ -516,6 +519,29 @@ function patchScale(scale: KubeObject, contentType: string, body: unknown): unkn
   const spec = isObject(body) && isObject(body.spec) ? body.spec : {};
   const metadata = isObject(body) && isObject(body.metadata) ? body.metadata : {};
   return { ...scale, metadata: { ...scale.metadata, ...metadata }, spec: { ...(scale.spec as JsonObject), ...spec } };
+}
+
+// ------------------------------------------------------------------ pods/log
+
+/** A pod's container log as text; with follow=true the stream stays open and gets new lines. */
+function podLog(state: ServerState, r: Route, query: URLSearchParams, res: ServerResponse, logged: LoggedRequest): void {
+  const pod = state.store.get(r.def!, r.namespace, r.name ?? '');
+  if (!pod) throw new ApiError(404, 'NotFound', `pods "${r.name ?? ''}" not found`, { name: r.name, kind: 'pods' });
+  const entry = [...state.podLogs.entries()].find(([deployment]) => (r.name ?? '').startsWith(`${deployment}-`))?.[1];
+  logged.status = 200;
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+  for (const line of entry?.lines ?? []) res.write(`${line}\n`);
+  if (query.get('follow') !== 'true' || !entry) {
+    res.end();
+    return;
+  }
+  const follower = (line: string): void => void res.write(`${line}\n`);
+  entry.followers.add(follower);
+  state.streams.add(res);
+  res.on('close', () => {
+    entry.followers.delete(follower);
+    state.streams.delete(res);
+  });
 }
 
 // ------------------------------------------------------------------ watch
