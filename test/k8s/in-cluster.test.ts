@@ -40,8 +40,8 @@ test("in a pod, a real ServiceAccount token and the cluster CA reach the API ser
 
   const listed = await inPod(['list', '--json']);
   assert.equal(listed.code, 0, listed.stderr);
-  const listing = JSON.parse(listed.stdout) as { sparks: Array<{ name: string; state: string }>; unavailable: Array<{ part: string }> };
-  assert.deepEqual(listing.sparks.map((s) => [s.name, s.state]), [['cron-owl', 'Running']]);
+  const listing = JSON.parse(listed.stdout) as { sparks: Array<{ name: string; state: string; reason?: string }>; unavailable: Array<{ part: string }> };
+  assert.deepEqual(listing.sparks.map((s) => [s.name, s.state]), [['cron-owl', 'Running']], listed.stdout);
   assert.deepEqual(listing.unavailable.map((u) => u.part), ['database'], 'no POSTGRES_PASSWORD here: only the database part is missing');
   const status = await inPod(['status', 'cron-owl']);
   assert.equal(status.code, 0, status.stderr);
