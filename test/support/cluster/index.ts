@@ -254,10 +254,10 @@ export async function startControlPlane(options: { binDir?: string } = {}): Prom
       '--bind-address=127.0.0.1', '--secure-port=0', '--leader-elect=false',
       '--service-account-private-key-file=sa.key', '--root-ca-file=ca.crt', '--use-service-account-credentials=false',
       // The only volume provisioner without a cloud: enough for PVCs to bind (nothing is mounted; kwok runs no containers).
-      '--enable-hostpath-provisioner=true',
-      // kwok's node is always there; on a loaded machine its heartbeat can lag past the grace period,
+      '--enable-hostpath-provisioner=true', '--controllers=*',
+      // kwok's node is always there; on a loaded machine its heartbeat can lag past the default 50 s,
       // and node lifecycle would then mark it NotReady and every pod unready mid-test.
-      '--controllers=*,-node-lifecycle-controller',
+      '--node-monitor-grace-period=1h', '--node-startup-grace-period=1h',
       '--profiling=false', '--v=1',
     ]);
     argv.set('kube-scheduler', [
