@@ -12,6 +12,8 @@ const EXAMPLES: Record<string, string[]> = {
   logs: ['spark logs brave-dolphin', 'spark logs brave-dolphin -f', 'spark logs brave-dolphin --since 10m'],
   events: ['spark events brave-dolphin', 'spark events brave-dolphin --json'],
   forward: ['spark forward brave-dolphin 3000', 'spark forward brave-dolphin 8080:80 5173'],
+  extend: ['spark extend brave-dolphin 2h', 'spark extend brave-dolphin 7d'],
+  reap: ['spark reap --dry-run', 'spark reap', 'spark reap --json', 'spark reap --force   # expired sparks go even with unsaved work'],
   local: ['spark local status', 'spark local stop'],
   'local status': ['spark local status', 'spark local status --json'],
   'local stop': ['spark local stop'],

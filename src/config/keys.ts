@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readDuration, readIdleTimeout } from '../duration.js';
 import { connectionLimit, dns1123Label, dns1123Subdomain, hasControl, host, imageReference, isHost, quantity, repoKind, tailscaleTags } from './inputs.js';
 
 /** Every setting spark reads, with its default and whether it is a secret. The README table mirrors this. */
@@ -23,6 +24,17 @@ const postgresHost = z.string().refine((v) => isHost(v) || (v.startsWith('/') &&
 const gitUrl = z.string().superRefine((v, ctx) => {
   const kind = repoKind(v);
   if (typeof kind === 'object') ctx.addIssue({ code: z.ZodIssueCode.custom, message: kind.problem });
+});
+
+// Durations by the one grammar of src/duration.ts.
+const problemOf = (result: unknown): string | undefined => (typeof result === 'object' && result !== null && 'problem' in result ? String(result.problem) : undefined);
+const duration = z.string().superRefine((v, ctx) => {
+  const problem = problemOf(readDuration(v));
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+});
+const idleTimeout = z.string().superRefine((v, ctx) => {
+  const problem = problemOf(readIdleTimeout(v));
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${problem} (or 0 for never)` });
 });
 
 function dataHome(env: NodeJS.ProcessEnv): string {
@@ -57,6 +69,8 @@ export const KEYS = {
   SPARK_MEMORY_REQUEST: { description: 'memory request', default: () => '512Mi', schema: quantity, example: '512Mi' },
   SPARK_MEMORY_LIMIT: { description: 'memory limit', default: () => '4Gi', schema: quantity, example: '4Gi' },
   SPARK_TOOLS_PVC: { description: 'shared tools volume mounted read-only in sparks (see deploy/tools-pvc.yaml)', schema: dns1123Subdomain, example: 'spark-tools' },
+  SPARK_DEFAULT_TTL: { description: 'expiry of new sparks (create --ttl): after it, spark reap deletes them (default: none)', schema: duration, example: '7d' },
+  SPARK_IDLE_TIMEOUT: { description: 'spark reap puts sparks to sleep after this long without an SSH session (0: never)', default: () => '2h', schema: idleTimeout, example: '2h' },
   SPARK_TAILSCALE_TAGS: { description: 'tailscale.com/tags for the SSH Service', schema: tailscaleTags, example: 'tag:spark,tag:dev' },
   SPARK_TAILSCALE_PROXY_CLASS: { description: 'tailscale.com/proxy-class for the SSH Service', schema: dns1123Subdomain, example: 'default' },
 } satisfies Record<string, KeySpec>;

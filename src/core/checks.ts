@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import type { CheckResult, RuntimeKind } from './ports.js';
 import { listSparks } from './list.js';
+import { planReap, type ReapDecision, type ReapPolicy } from './reap.js';
 import { loginChecks } from './rotate.js';
 
 export interface CheckReport {
@@ -22,7 +23,7 @@ export async function testConfiguration(backend: Backend, configChecks: CheckRes
 }
 
 /** `spark doctor`: the same checks plus the estate — incomplete, misowned, legacy sparks and leftovers. */
-export async function doctor(backend: Backend, configChecks: CheckResult[], sparkRole: string): Promise<CheckReport> {
+export async function doctor(backend: Backend, configChecks: CheckResult[], sparkRole: string, reap?: ReapPolicy): Promise<CheckReport> {
   const base = await testConfiguration(backend, configChecks);
   const { sparks, unavailable } = await listSparks([backend]);
   const estate: CheckResult[] = [];
@@ -59,6 +60,8 @@ export async function doctor(backend: Backend, configChecks: CheckResult[], spar
     const names = legacy.length > 5 ? `${legacy.slice(0, 5).join(', ')} and ${legacy.length - 5} more` : legacy.join(', ');
     estate.push({ id: 'legacy', title: `${legacy.length === 1 ? '1 spark was' : `${legacy.length} sparks were`} made by the Go CLI`, status: 'ok', detail: `${names}: listed, shown, shelled into and deleted like the others`, blocking: false });
   }
+  // Idle and expired sparks, and what `spark reap` would do with them (its own plan; a warning, never a failure).
+  if (reap && !unavailable.some((u) => u.part === 'runtime')) estate.push(...reapChecks(await planReap(backend, reap).catch(() => [])));
   // Each spark's DATABASE_URL must still log in (a rotation may have left it behind), when the server answers.
   const { databases, credentials } = backend;
   if (credentials && databases.login && base.checks.some((c) => c.id === 'db-connection' && c.status === 'ok')) estate.push(...(await loginChecks((url) => databases.login!(url), credentials, sparkRole)));
@@ -67,4 +70,16 @@ export async function doctor(backend: Backend, configChecks: CheckResult[], spar
 
 export function describeKind(kind: RuntimeKind): string {
   return kind === 'local' ? 'this machine' : 'the Kubernetes cluster';
+}
+
+/** One warning per spark that reap would delete or put to sleep, or that is expired but kept. */
+export function reapChecks(plan: ReapDecision[]): CheckResult[] {
+  const checks: CheckResult[] = [];
+  for (const d of plan) {
+    const base = { id: `reap-${d.name}`, status: 'warn' as const, detail: d.reason, blocking: false };
+    if (d.action === 'delete') checks.push({ ...base, title: `Spark ${d.name} is expired: spark reap would delete it`, fix: `spark reap   (or keep it longer: spark extend ${d.name} 1d)` });
+    else if (d.action === 'sleep') checks.push({ ...base, title: `Spark ${d.name} is idle: spark reap would put it to sleep`, fix: `spark reap   (or spark sleep ${d.name})` });
+    else if (d.expired) checks.push({ ...base, title: `Spark ${d.name} is expired, but spark reap keeps it`, fix: `Save its work, then: spark delete ${d.name}; or keep it longer: spark extend ${d.name} 1d` });
+  }
+  return checks;
 }

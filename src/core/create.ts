@@ -1,6 +1,8 @@
 import { interrupted, SparkError } from '../errors.js';
 import { generateName, validateName } from '../names/index.js';
 import type { Backend } from './backend.js';
+import { requireCapability } from './capabilities.js';
+import { expiryAfter } from './expiry.js';
 import { inFlightMark } from './inflight.js';
 import type { CreatedDatabase, Isolation, OnProgress, RuntimeSpark, SparkSpec } from './ports.js';
 
@@ -8,6 +10,8 @@ export interface CreateInput {
   name?: string;
   repo?: string;
   timeoutMs: number;
+  /** The spark expires this long after its creation (`--ttl`, SPARK_DEFAULT_TTL); `spark reap` acts on it. */
+  ttlMs?: number;
   isolation: Isolation;
   creator: string;
   sshPublicKey?: string;
@@ -31,6 +35,7 @@ export interface CreateResult {
   name: string;
   database: string;
   spark: RuntimeSpark;
+  expiresAt?: string;
 }
 
 const NAME_ATTEMPTS = 8;
@@ -46,6 +51,9 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
   const createdAt = now.toISOString();
   // Marks the claim while this create runs, so a delete of the name refuses instead of racing it.
   const inFlight = inFlightMark(input.timeoutMs, now);
+  // A runtime that cannot keep an expiry says so before anything is made.
+  if (input.ttlMs !== undefined) requireCapability(runtime, 'expiry');
+  const expiresAt = input.ttlMs === undefined ? undefined : expiryAfter(now, input.ttlMs);
 
   // 1. A name nobody has: not in the runtime, not on the database server.
   const specFor = (name: string, plan: CreatedDatabase): SparkSpec => ({
@@ -57,6 +65,7 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
     createdAt,
     creator: input.creator,
     inFlight,
+    expiresAt,
     sshPublicKey: input.sshPublicKey,
     anthropicApiKey: input.anthropicApiKey,
     githubToken: input.githubToken,
@@ -112,7 +121,7 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
     throwIfAborted(signal);
     watching.abort();
     await runtime.markCreated(name);
-    return { name, database: plan!.databaseName, spark };
+    return { name, database: plan!.databaseName, spark, expiresAt };
   } catch (error) {
     watching.abort();
     // A slow start is not a failure: the spark is kept and the error says how to go on.

@@ -12,6 +12,8 @@ export interface SparkRow {
   ssh: string | null;
   host: string | null;
   legacy: boolean;
+  /** ISO time after which `spark reap` may delete it; null: it does not expire. */
+  expiresAt: string | null;
   /** `closed`: left closed to connections by an interrupted create. */
   database: { name: string; owner: string; sizeBytes: number | null; connections: number | null; closed?: true } | null;
 }
@@ -84,6 +86,7 @@ export function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase 
     ssh: spark.ssh ?? null,
     host: spark.host ?? null,
     legacy: Boolean(spark.legacy),
+    expiresAt: spark.expiresAt ?? null,
     database: db ? { name: db.name, owner: db.owner, sizeBytes: db.sizeBytes ?? null, connections: db.connections ?? null, ...(db.closed ? { closed: true as const } : {}) } : null,
   };
 }

@@ -33,6 +33,8 @@ export interface SparkSpec {
   creator: string;
   /** Set while the create runs: marks the claim so that delete knows (cleared when done). */
   inFlight?: InFlight;
+  /** ISO time after which `spark reap` may delete the spark (`create --ttl`, SPARK_DEFAULT_TTL). */
+  expiresAt?: string;
   sshPublicKey?: string;
   anthropicApiKey?: string;
   githubToken?: string;

@@ -5,6 +5,9 @@ import type { RuntimeKind } from '../../core/ports.js';
 import { repoKind, repoProblem } from '../../config/inputs.js';
 import { requirePublicKeys } from '../../config/ssh-key.js';
 import { usageError } from '../../errors.js';
+import type { Config } from '../../config/index.js';
+import { describeExpiry } from '../../core/expiry.js';
+import { parseDuration } from '../../duration.js';
 import { validateName } from '../../names/index.js';
 import { configChecks, openBackend, requireRuntime, reservedNames } from '../../backends.js';
 import { runAttached } from '../attached.js';
@@ -19,6 +22,8 @@ export interface CreateRequest {
   runtime?: RuntimeKind;
   openShell: boolean;
   timeoutMs: number;
+  /** --ttl; without it SPARK_DEFAULT_TTL applies. */
+  ttlMs?: number;
 }
 
 export async function createCommand(ctx: Context, request: CreateRequest): Promise<void> {
@@ -33,6 +38,8 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   // The key is copied into the spark's ConfigMap: only checked public key lines, and only where it is used.
   const sshPublicKey = kind === 'kubernetes' ? (await requirePublicKeys(config.require('SSH_PUBLIC_KEY_PATH'))).text : undefined;
   if (!config.get('ANTHROPIC_API_KEY') && !ui.options.quiet) ui.warn('ANTHROPIC_API_KEY is not set: Claude Code in the spark will ask you to log in.');
+
+  const ttlMs = request.ttlMs ?? defaultTtl(config, kind, ui);
 
   const backend = await openBackend(kind, config);
   // First Ctrl-C (or SIGTERM): stop and remove what was made. Second: stop the cleanup too; the
@@ -59,6 +66,7 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
         name,
         repo: request.repo,
         timeoutMs: request.timeoutMs,
+        ttlMs,
         isolation: config.get('SPARK_DB_ISOLATION') === 'role' ? 'role' : 'shared',
         creator: `${userInfo().username}@${hostname()}`,
         sshPublicKey,
@@ -76,13 +84,14 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
     step.succeed(`Spark ${result.name} is ready`);
     updateNames([result.name]);
     const { spark } = result;
-    const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: request.repo ?? null };
+    const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: request.repo ?? null, expiresAt: result.expiresAt ?? null };
     ui.result(data, () =>
       [
         `${ui.bold('name')}      ${result.name}`,
         `${ui.bold('database')}  ${result.database}`,
         kind === 'local' ? `${ui.bold('shell')}     spark shell ${result.name}` : `${ui.bold('ssh')}       ${printable(spark.ssh ?? `ssh user@spark-${result.name}`)}${spark.host ? ` (${printable(spark.host)})` : ''}`,
         request.repo ? `${ui.bold('repo')}      ${printable(request.repo)}` : '',
+        result.expiresAt ? `${ui.bold('expires')}   ${describeExpiry(result.expiresAt)} (${result.expiresAt}; spark extend ${result.name} DUR pushes it back)` : '',
       ].filter(Boolean).join('\n'),
     );
     if (!request.openShell || ui.json) return;
@@ -98,6 +107,21 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
     // A stopped cleanup may still hold a connection; closing would wait for it. The process exits next.
     if (!stopCleanup.signal.aborted) await backend.close();
   }
+}
+
+/**
+ * SPARK_DEFAULT_TTL for a new spark. The local runtime keeps no expiry: there the default is left
+ * out with a note (an explicit --ttl is refused by the create itself).
+ */
+function defaultTtl(config: Config, kind: RuntimeKind, ui: Context['ui']): number | undefined {
+  const setting = config.get('SPARK_DEFAULT_TTL');
+  if (setting === undefined) return undefined;
+  if (kind === 'local') {
+    ui.info(`SPARK_DEFAULT_TTL=${setting} is not applied: local sparks do not expire.`);
+    return undefined;
+  }
+  // Validated when the configuration loaded.
+  return parseDuration(setting, 'SPARK_DEFAULT_TTL');
 }
 
 /** --repo is given to git as it is: refuse what git would misread, and what the runtime cannot clone, before anything is made. */

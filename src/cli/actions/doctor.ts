@@ -3,6 +3,7 @@ import { configChecks, knownBackendKinds, openBackend } from '../../backends.js'
 import type { CheckReport } from '../../core/checks.js';
 import type { Context } from '../context.js';
 import { renderChecks } from './render.js';
+import { reapPolicy } from './expiry.js';
 
 export async function doctorCommand(ctx: Context): Promise<void> {
   const config = await ctx.config();
@@ -15,7 +16,7 @@ export async function doctorCommand(ctx: Context): Promise<void> {
   for (const kind of kinds) {
     const backend = await openBackend(kind, config);
     try {
-      const report = await doctor(backend, await configChecks(config, kind), config.get('POSTGRES_USER') ?? 'spark');
+      const report = await doctor(backend, await configChecks(config, kind), config.get('POSTGRES_USER') ?? 'spark', reapPolicy(config));
       const label = kinds.length > 1 ? `[${kind}] ` : '';
       combined.checks.push(...report.checks.map((c) => ({ ...c, title: `${label}${c.title}` })));
       combined.ok &&= report.ok;

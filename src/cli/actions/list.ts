@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { renderTable } from '../ui.js';
 import { printable, printableLines } from '../printable.js';
 import { age, bytes } from './format.js';
+import { describeExpiry } from '../../core/expiry.js';
 import { printYaml, terminalWidth, type OutputFormat } from '../output.js';
 import { rememberNames } from '../name-cache.js';
 
@@ -38,9 +39,9 @@ export async function listCommand(ctx: Context, format: OutputFormat = 'table'):
     const showRuntime = wide || new Set(listing.sparks.map((s) => s.runtime)).size > 1;
     // The table only for people: at 1,000 sparks it costs more memory than the listing itself.
     const rendered = ui.json ? '' : await renderTable(
-      [...['NAME'], ...(showRuntime ? ['RUNTIME'] : []), 'STATUS', 'AGE', 'DATABASE', ...(wide ? ['OWNER'] : []), 'SSH', ...(wide ? ['HOST'] : []), 'REPO'],
+      [...['NAME'], ...(showRuntime ? ['RUNTIME'] : []), 'STATUS', 'AGE', 'EXPIRES', 'DATABASE', ...(wide ? ['OWNER'] : []), 'SSH', ...(wide ? ['HOST'] : []), 'REPO'],
       listing.sparks.map((s) => [
-        s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), database(s, listing.unavailable.length > 0),
+        s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), describeExpiry(s.expiresAt), database(s, listing.unavailable.length > 0),
         ...(wide ? [s.database?.owner ?? ''] : []), s.ssh ?? '', ...(wide ? [s.host ?? ''] : []), s.repo ?? '',
       ]),
       { maxWidth: wide ? undefined : terminalWidth(), keep: [0] },

@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { truncate } from '../fit.js';
 import { printable as p } from '../printable.js';
 import { age, bytes } from './format.js';
+import { describeExpiry } from '../../core/expiry.js';
 import { printYaml, terminalWidth, type OutputFormat } from '../output.js';
 
 export async function statusCommand(ctx: Context, name: string, format: OutputFormat = 'table'): Promise<void> {
@@ -24,6 +25,7 @@ export async function statusCommand(ctx: Context, name: string, format: OutputFo
         `${ui.bold(p(status.name))}  ${status.state}${status.reason ? ` (${p(status.reason)})` : ''}${status.legacy ? '  [made by the Go CLI]' : ''}`,
         `runtime   ${status.runtime}${status.createdAt ? `, created ${age(status.createdAt)} ago` : ''}`,
       ];
+      lines.push(`expires   ${status.expiresAt ? `${describeExpiry(status.expiresAt)} (${status.expiresAt})` : 'never'}`);
       if (status.phase) lines.push(`pod       ${status.phase}, ${status.restarts ?? 0} restarts`);
       if (status.repo) lines.push(`repo      ${p(status.repo)}`);
       if (status.database) {

@@ -8,6 +8,7 @@ interface CreateOptions {
   shell: boolean;
   test?: boolean;
   timeout: string;
+  ttl?: string;
 }
 
 export function register(program: Command): void {
@@ -20,11 +21,13 @@ export function register(program: Command): void {
     .option('--no-shell', 'do not open a shell when the spark is ready')
     .option('--test', 'check everything a real create needs, create nothing (the seed\'s "test new configuration")')
     .option('--timeout <duration>', 'how long to wait for the spark to be ready', '5m')
+    .option('--ttl <duration>', 'expire the spark after this long (spark reap deletes it then, never with unsaved work); default SPARK_DEFAULT_TTL')
     .action(async (name: string | undefined, options: CreateOptions, command: Command) => {
       const ctx = contextFor(command);
-      const timeoutMs = parseDuration(options.timeout);
+      const timeoutMs = parseDuration(options.timeout, '--timeout');
+      const ttlMs = options.ttl === undefined ? undefined : parseDuration(options.ttl, '--ttl');
       const { createCommand, testCommand } = await import('../actions/create.js');
       if (options.test) return testCommand(ctx, { runtime: options.runtime });
-      return createCommand(ctx, { name, repo: options.repo, runtime: options.runtime, openShell: options.shell, timeoutMs });
+      return createCommand(ctx, { name, repo: options.repo, runtime: options.runtime, openShell: options.shell, timeoutMs, ttlMs });
     });
 }

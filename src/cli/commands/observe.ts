@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { contextFor } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { usageError } from '../../errors.js';
 
 /** logs, events, forward: looking at a spark and reaching into it. */
 export function register(program: Command): void {
@@ -12,8 +11,7 @@ export function register(program: Command): void {
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
     .option('--since <duration>', 'only lines newer than this, e.g. 10m or 2h')
     .action(async (name: string, options: { follow?: boolean; since?: string }, command: Command) => {
-      const sinceMs = options.since === undefined ? undefined : parseDuration(options.since);
-      if (sinceMs !== undefined && sinceMs <= 0) throw usageError(`--since must be longer than zero (got ${JSON.stringify(options.since)}).`, 'Use e.g. --since 10m');
+      const sinceMs = options.since === undefined ? undefined : parseDuration(options.since, '--since');
       const { logsCommand } = await import('../actions/logs.js');
       await logsCommand(contextFor(command), name, { follow: Boolean(options.follow), sinceMs });
     });

@@ -51,6 +51,8 @@ export const ANNOTATION_DATABASE = 'spark.dev/database';
 export const ANNOTATION_ISOLATION = 'spark.dev/isolation';
 /** On the ConfigMap while its create runs (core/inflight.ts): delete refuses until it is gone. */
 export const ANNOTATION_CREATING = 'spark.dev/creating';
+/** On the Deployment: ISO time after which `spark reap` may delete the spark (expiry.ts). */
+export const ANNOTATION_EXPIRES_AT = 'spark.dev/expires-at';
 
 /** Tailscale operator annotations on the SSH Service. */
 export const TAILSCALE_HOSTNAME_ANNOTATION = 'tailscale.com/hostname';

@@ -20,6 +20,7 @@ import {
   ANNOTATION_CREATING,
   ANNOTATION_CREATOR,
   ANNOTATION_DATABASE,
+  ANNOTATION_EXPIRES_AT,
   ANNOTATION_ISOLATION,
   ANNOTATION_REPO,
   CONTAINER_NAME,
@@ -231,7 +232,8 @@ export function sparkManifests(spec: SparkSpec, options: ManifestOptions): Spark
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: metadata(deploymentName(name)),
+    // The expiry lives on the Deployment, the one object every spark (Go-CLI ones too) has.
+    metadata: metadata(deploymentName(name), spec.expiresAt ? { [ANNOTATION_EXPIRES_AT]: spec.expiresAt } : {}),
     spec: {
       replicas: 1,
       // The home volume is ReadWriteOnce: the old pod must release it before the new one starts.

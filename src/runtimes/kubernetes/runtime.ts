@@ -25,6 +25,7 @@ import {
   ALL_SPARKS_SELECTOR,
   ANNOTATION_CREATED_AT,
   ANNOTATION_CREATING,
+  ANNOTATION_EXPIRES_AT,
   ANNOTATION_REPO,
   APP,
   CLI_CONFIG_SECRET,
@@ -41,6 +42,7 @@ import {
   tailnetHostname,
 } from './labels.js';
 import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ManifestOptions, type SparkObject } from './manifests.js';
+import { expiryOf, kubernetesExpiry } from './expiry.js';
 import { observeCapabilities } from './observe.js';
 import { accessChecks, describeAccess } from './permissions.js';
 import { follow, millis, podVerdict, waitForPod } from './readiness.js';
@@ -195,6 +197,8 @@ export function summarize(objects: SparkObjects, namespace: string): RuntimeSpar
   const host = service?.status?.loadBalancer?.ingress?.[0]?.hostname;
   if (host) spark.host = host;
   if (legacy) spark.legacy = true;
+  const expiresAt = expiryOf(deployment?.metadata?.annotations?.[ANNOTATION_EXPIRES_AT]);
+  if (expiresAt) spark.expiresAt = expiresAt;
 
   // Sparks made by this CLI have all four listed objects; Go-CLI sparks may lack all but the Deployment.
   const missing = (
@@ -241,7 +245,10 @@ const TAILSCALE_DOCS = 'https://tailscale.com/kb/1236/kubernetes-operator';
 
 export class KubernetesRuntime implements Runtime {
   readonly kind = 'kubernetes' as const;
-  readonly capabilities: RuntimeCapabilities = { ...observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })) };
+  readonly capabilities: RuntimeCapabilities = {
+    ...observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })),
+    expiry: kubernetesExpiry(() => this.client),
+  };
   private readonly deleteWaitMs: number;
 
   constructor(
