@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
@@ -49,13 +50,14 @@ const validators: Record<string, (doc: never) => void> = {
   'v1/PersistentVolumeClaim': (d) => new PersistentVolumeClaim(d).validate(),
   'v1/ServiceAccount': (d) => new ServiceAccount(d).validate(),
   'batch/v1/Job': (d) => new Job(d).validate(),
+  'batch/v1/CronJob': (d) => new CronJob(d).validate(),
   'rbac.authorization.k8s.io/v1/Role': (d) => new Role(d).validate(),
   'rbac.authorization.k8s.io/v1/RoleBinding': (d) => new RoleBinding(d).validate(),
   'rbac.authorization.k8s.io/v1/ClusterRole': (d) => new ClusterRole(d).validate(),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (d) => new ClusterRoleBinding(d).validate(),
 };
 
-const YAMLS = ['namespace.yaml', 'secret.yaml.template', 'tools-pvc.yaml', 'tools-job.yaml', 'rbac.yaml'];
+const YAMLS = ['namespace.yaml', 'secret.yaml.template', 'tools-pvc.yaml', 'tools-job.yaml', 'rbac.yaml', 'reaper.yaml'];
 
 function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
