@@ -12,6 +12,8 @@ export interface SparkRow {
   ssh: string | null;
   host: string | null;
   legacy: boolean;
+  /** ISO time spark put it to sleep, while Sleeping (null when awake, or scaled to 0 by hand). */
+  sleepingSince: string | null;
   /** `closed`: left closed to connections by an interrupted create. */
   database: { name: string; owner: string; sizeBytes: number | null; connections: number | null; closed?: true } | null;
 }
@@ -84,6 +86,7 @@ export function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase 
     ssh: spark.ssh ?? null,
     host: spark.host ?? null,
     legacy: Boolean(spark.legacy),
+    sleepingSince: spark.sleepingSince ?? null,
     database: db ? { name: db.name, owner: db.owner, sizeBytes: db.sizeBytes ?? null, connections: db.connections ?? null, ...(db.closed ? { closed: true as const } : {}) } : null,
   };
 }

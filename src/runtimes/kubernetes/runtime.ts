@@ -44,6 +44,7 @@ import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, t
 import { observeCapabilities } from './observe.js';
 import { accessChecks, describeAccess } from './permissions.js';
 import { follow, millis, podVerdict, waitForPod } from './readiness.js';
+import { sleepingSince, withSleep } from './sleep.js';
 
 export interface KubernetesRuntimeOptions {
   manifests: ManifestOptions;
@@ -213,7 +214,10 @@ export function summarize(objects: SparkObjects, namespace: string): RuntimeSpar
     return spark;
   }
   if (deployment?.spec?.replicas === 0) {
-    spark.state = 'Stopped';
+    // Scaled to 0: put to sleep (`spark sleep`, which notes since when) or by hand (no time known).
+    spark.state = 'Sleeping';
+    const since = sleepingSince(deployment.metadata?.annotations);
+    if (since) spark.sleepingSince = since;
     return spark;
   }
   const pod = currentPod(objects.pods);
@@ -241,7 +245,7 @@ const TAILSCALE_DOCS = 'https://tailscale.com/kb/1236/kubernetes-operator';
 
 export class KubernetesRuntime implements Runtime {
   readonly kind = 'kubernetes' as const;
-  readonly capabilities: RuntimeCapabilities = { ...observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })) };
+  readonly capabilities: RuntimeCapabilities = withSleep(observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })), () => this.client);
   private readonly deleteWaitMs: number;
 
   constructor(
