@@ -8,6 +8,7 @@ import { register as registerCreate } from './commands/create.js';
 import { register as registerImage } from './commands/image.js';
 import { register as registerLifecycle } from './commands/lifecycle.js';
 import { register as registerObserve } from './commands/observe.js';
+import { register as registerSleep } from './commands/sleep.js';
 import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerVersion } from './commands/version.js';
@@ -52,6 +53,7 @@ function buildProgram(json = false): Command {
   registerCreate(program);
   registerLifecycle(program);
   registerObserve(program);
+  registerSleep(program);
   registerConfig(program);
   registerAdmin(program);
   registerCompletion(program);

@@ -45,6 +45,7 @@ import { observeCapabilities } from './observe.js';
 import { accessChecks, describeAccess } from './permissions.js';
 import { follow, millis, podVerdict, waitForPod } from './readiness.js';
 import { sleepingSince, withSleep } from './sleep.js';
+import { withSshAddress } from './ssh-address.js';
 
 export interface KubernetesRuntimeOptions {
   manifests: ManifestOptions;
@@ -245,7 +246,7 @@ const TAILSCALE_DOCS = 'https://tailscale.com/kb/1236/kubernetes-operator';
 
 export class KubernetesRuntime implements Runtime {
   readonly kind = 'kubernetes' as const;
-  readonly capabilities: RuntimeCapabilities = withSleep(observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })), () => this.client);
+  readonly capabilities: RuntimeCapabilities = withSshAddress(withSleep(observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })), () => this.client), () => this.client);
   private readonly deleteWaitMs: number;
 
   constructor(
