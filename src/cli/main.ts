@@ -9,6 +9,7 @@ import { register as registerImage } from './commands/image.js';
 import { register as registerLifecycle } from './commands/lifecycle.js';
 import { register as registerObserve } from './commands/observe.js';
 import { register as registerExpiry } from './commands/expiry.js';
+import { register as registerSleep } from './commands/sleep.js';
 import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerVersion } from './commands/version.js';
@@ -54,6 +55,7 @@ function buildProgram(json = false): Command {
   registerLifecycle(program);
   registerObserve(program);
   registerExpiry(program);
+  registerSleep(program);
   registerConfig(program);
   registerAdmin(program);
   registerCompletion(program);

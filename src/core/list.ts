@@ -14,6 +14,8 @@ export interface SparkRow {
   legacy: boolean;
   /** ISO time after which `spark reap` may delete it; null: it does not expire. */
   expiresAt: string | null;
+  /** ISO time spark put it to sleep, while Sleeping (null when awake, or scaled to 0 by hand). */
+  sleepingSince: string | null;
   /** `closed`: left closed to connections by an interrupted create. */
   database: { name: string; owner: string; sizeBytes: number | null; connections: number | null; closed?: true } | null;
 }
@@ -87,6 +89,7 @@ export function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase 
     host: spark.host ?? null,
     legacy: Boolean(spark.legacy),
     expiresAt: spark.expiresAt ?? null,
+    sleepingSince: spark.sleepingSince ?? null,
     database: db ? { name: db.name, owner: db.owner, sizeBytes: db.sizeBytes ?? null, connections: db.connections ?? null, ...(db.closed ? { closed: true as const } : {}) } : null,
   };
 }

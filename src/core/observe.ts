@@ -6,6 +6,7 @@ import { SparkError, usageError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { requireCapability } from './capabilities.js';
 import type { PortForward, RuntimeStatus, ShellInvocation } from './ports.js';
+import { readyToConnect, type ConnectOptions } from './sleep.js';
 import { notFound } from './status.js';
 
 /** `spark logs`: the container log, followed until `signal` aborts when `follow`. */
@@ -44,14 +45,8 @@ export function parsePortForwards(specs: string[]): PortForward[] {
 }
 
 /** `spark forward`: the process that holds the forwards, for a running spark whose local ports are free. */
-export async function forwardTo(backend: Backend, name: string, forwards: PortForward[], portFree: (port: number) => Promise<boolean>): Promise<ShellInvocation> {
+export async function forwardTo(backend: Backend, name: string, forwards: PortForward[], portFree: (port: number) => Promise<boolean>, connect: ConnectOptions = { wake: true, timeoutMs: 5 * 60_000 }): Promise<ShellInvocation> {
   const forward = requireCapability(backend.runtime, 'forward');
-  const status = await backend.runtime.status(name);
-  if (!status) throw await notFound(backend, name);
-  if (status.state !== 'Running') {
-    const hint = status.state === 'Sleeping' ? `Wake it first: spark wake ${name}` : `See what is wrong with: spark status ${name}`;
-    throw new SparkError(`Spark "${name}" is not running (${status.state}${status.reason ? `: ${status.reason}` : ''}).`, { hint, code: 'NOT_RUNNING' });
-  }
   for (const f of forwards) {
     if (!(await portFree(f.local))) {
       throw new SparkError(`Local port ${f.local} is already in use on this machine.`, {
@@ -60,5 +55,7 @@ export async function forwardTo(backend: Backend, name: string, forwards: PortFo
       });
     }
   }
+  // A sleeper is woken (after the ports are known to be free: a busy port wakes nothing).
+  await readyToConnect(backend, name, connect);
   return forward.forward(name, forwards);
 }

@@ -284,6 +284,8 @@ export interface PortForward {
 export interface ForwardCapability {
   /** The process that holds the forwards open (ssh -N -L) until it is interrupted. */
   forward(name: string, ports: PortForward[]): Promise<ShellInvocation>;
+  /** Where the spark's SSH listens as this machine reaches it (`spark proxy`): an address or host name. */
+  sshAddress?(name: string): Promise<string>;
 }
 
 export interface ExpiryCapability {

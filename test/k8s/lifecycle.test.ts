@@ -117,7 +117,10 @@ test('kubectl get, describe, scale and delete work on what spark made', async ()
   await kubectlOk(cluster, ['scale', `deployment/${name}`, '-n', 'spark', '--replicas=0']);
   await kubectlOk(cluster, ['wait', 'pods', '-n', 'spark', '-l', `spark-name=${name}`, '--for=delete', '--timeout=60s']);
   const stopped = await runSpark(['list', '--json'], { env });
-  assert.equal((JSON.parse(stopped.stdout) as { sparks: Array<{ name: string; state: string }> }).sparks.find((s) => s.name === name)?.state, 'Stopped');
+  // Scaled to 0 by hand is asleep too, without a time it went to sleep.
+  const row = (JSON.parse(stopped.stdout) as { sparks: Array<{ name: string; state: string; sleepingSince: string | null }> }).sparks.find((s) => s.name === name);
+  assert.equal(row?.state, 'Sleeping');
+  assert.equal(row?.sleepingSince, null);
   await kubectlOk(cluster, ['scale', `deployment/${name}`, '-n', 'spark', '--replicas=1']);
   await kubectlOk(cluster, ['wait', 'deployment', name, '-n', 'spark', '--for=condition=Available', '--timeout=60s']);
 

@@ -97,7 +97,7 @@ test('401, a missing namespace, 409 and connection failures each get their own m
   assert.equal(mapKubeError(Object.assign(new Error('x'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), target, op).code, 'KUBE_TLS');
 });
 
-test('a Go-CLI spark (labels only) is listed as legacy; a lone ConfigMap is Incomplete; replicas 0 is Stopped', () => {
+test('a Go-CLI spark (labels only) is listed as legacy; a lone ConfigMap is Incomplete; replicas 0 is Sleeping (since when spark put it to sleep)', () => {
   const labels = { app: 'spark', 'spark-name': 'old-owl' };
   const legacy = summarize({ name: 'old-owl', deployment: { metadata: { name: 'old-owl', labels }, spec: { replicas: 1 } }, pods: [] }, 'spark');
   assert.equal(legacy.legacy, true);
@@ -117,7 +117,11 @@ test('a Go-CLI spark (labels only) is listed as legacy; a lone ConfigMap is Inco
     },
     'spark',
   );
-  assert.equal(stopped.state, 'Stopped');
+  assert.equal(stopped.state, 'Sleeping');
+  assert.equal(stopped.sleepingSince, undefined, 'scaled to 0 by hand: since when is unknown');
+  const slept = summarize({ name: 'old-owl', deployment: { metadata: { name: 'old-owl', labels, annotations: { 'spark.dev/sleeping-since': '2026-12-07T10:00:00Z' } }, spec: { replicas: 0 } }, pods: [] }, 'spark');
+  assert.equal(slept.state, 'Sleeping');
+  assert.equal(slept.sleepingSince, '2026-12-07T10:00:00.000Z');
   assert.equal(stopped.host, 'spark-old-owl.tail1234.ts.net');
   assert.equal(stopped.ssh, 'ssh user@spark-old-owl');
 });

@@ -356,7 +356,7 @@ describe('the Kubernetes adapter against the fake cluster', () => {
     try {
       const config = big.writeKubeconfig(join(dir, 'big-kubeconfig'));
       const r = openKubernetesRuntime(settings(config));
-      // Stopped sparks (replicas 0): the fake's controller then has no pods to run; the calls are the same.
+      // Sleeping sparks (replicas 0): the fake's controller then has no pods to run; the calls are the same.
       const objects = (name: string) => {
         const m = sparkManifests(spec(name), DEFAULT_MANIFEST_OPTIONS);
         return [m.configMap, m.secret, m.pvc, m.service, { ...m.deployment, spec: { ...m.deployment.spec, replicas: 0 } }];
@@ -372,7 +372,7 @@ describe('the Kubernetes adapter against the fake cluster', () => {
       assert.equal(listed.length, 1000);
       // Megabytes of JSON at this size: asked for gzipped, as kubectl does.
       assert.ok(big.requests.slice(from).some((q) => q.key === 'list deployments' && q.gzipped), 'the deployments list came gzipped');
-      assert.ok(listed.every((x) => x.state === 'Stopped'), 'every spark listed, none incomplete');
+      assert.ok(listed.every((x) => x.state === 'Sleeping'), 'every spark listed, none incomplete');
       assert.deepEqual(big.counters.snapshot(), one);
       // One LIST per kind; no pods, since no spark needs explaining (see the next test).
       assert.deepEqual(Object.keys(one).sort(), ['list configmaps', 'list deployments', 'list persistentvolumeclaims', 'list services']);

@@ -6,6 +6,7 @@ import { locateSpark, openBackend, reservedNames } from '../../backends.js';
 import { SparkError, interrupted } from '../../errors.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
+import { connecting } from './sleep.js';
 
 /** Whether this machine's loopback port can be listened on now (ssh binds it a moment later). */
 function portFree(port: number): Promise<boolean> {
@@ -25,7 +26,7 @@ export async function forwardCommand(ctx: Context, name: string, specs: string[]
   const backend = await openBackend(await locateSpark(name, config), config);
   let invocation: ShellInvocation;
   try {
-    invocation = await forwardTo(backend, name, forwards, portFree);
+    invocation = await connecting(ctx.ui, name, (p) => forwardTo(backend, name, forwards, portFree, { wake: true, ...p }));
   } finally {
     await backend.close();
   }

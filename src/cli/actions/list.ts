@@ -58,7 +58,9 @@ export async function listCommand(ctx: Context, format: OutputFormat = 'table'):
 }
 
 function state(row: SparkRow): string {
-  const text = row.reason && row.state !== 'Running' ? `${row.state} (${row.reason})` : row.state;
+  // "Sleeping 2h": asleep for that long (spark sleep noted when).
+  const shown = row.state === 'Sleeping' && row.sleepingSince ? `Sleeping ${age(row.sleepingSince)}` : row.state;
+  const text = row.reason && row.state !== 'Running' ? `${shown} (${row.reason})` : shown;
   return row.legacy ? `${text} [go-cli]` : text;
 }
 

@@ -22,7 +22,7 @@ export async function statusCommand(ctx: Context, name: string, format: OutputFo
     const { default: stringWidth } = await import('string-width');
     ui.result(status, () => {
       const lines = [
-        `${ui.bold(p(status.name))}  ${status.state}${status.reason ? ` (${p(status.reason)})` : ''}${status.legacy ? '  [made by the Go CLI]' : ''}`,
+        `${ui.bold(p(status.name))}  ${status.state}${status.sleepingSince ? ` since ${age(status.sleepingSince)} ago` : ''}${status.reason ? ` (${p(status.reason)})` : ''}${status.legacy ? '  [made by the Go CLI]' : ''}`,
         `runtime   ${status.runtime}${status.createdAt ? `, created ${age(status.createdAt)} ago` : ''}`,
       ];
       lines.push(`expires   ${status.expiresAt ? `${describeExpiry(status.expiresAt)} (${status.expiresAt})` : 'never'}`);

@@ -28,12 +28,13 @@ export function register(program: Command): void {
 
   program
     .command('shell')
-    .description('open a shell in a running spark, or run one command and exit with its code')
+    .description('open a shell in a spark (woken first if asleep), or run one command and exit with its code')
     .argument('<name>', 'spark name')
     .argument('[command...]', 'command to run instead of an interactive shell (after --)')
-    .action(async (name: string, commandArgs: string[], _options, command: Command) => {
+    .option('--no-wake', 'refuse a sleeping spark instead of waking it')
+    .action(async (name: string, commandArgs: string[], options: { wake: boolean }, command: Command) => {
       const { shellCommand } = await import('../actions/shell.js');
-      await shellCommand(contextFor(command), name, commandArgs);
+      await shellCommand(contextFor(command), name, commandArgs, { wake: options.wake });
     });
 
   program

@@ -46,6 +46,8 @@ import { expiryOf, kubernetesExpiry } from './expiry.js';
 import { observeCapabilities } from './observe.js';
 import { accessChecks, describeAccess } from './permissions.js';
 import { follow, millis, podVerdict, waitForPod } from './readiness.js';
+import { sleepingSince, withSleep } from './sleep.js';
+import { withSshAddress } from './ssh-address.js';
 
 export interface KubernetesRuntimeOptions {
   manifests: ManifestOptions;
@@ -217,7 +219,10 @@ export function summarize(objects: SparkObjects, namespace: string): RuntimeSpar
     return spark;
   }
   if (deployment?.spec?.replicas === 0) {
-    spark.state = 'Stopped';
+    // Scaled to 0: put to sleep (`spark sleep`, which notes since when) or by hand (no time known).
+    spark.state = 'Sleeping';
+    const since = sleepingSince(deployment.metadata?.annotations);
+    if (since) spark.sleepingSince = since;
     return spark;
   }
   const pod = currentPod(objects.pods);
@@ -246,7 +251,7 @@ const TAILSCALE_DOCS = 'https://tailscale.com/kb/1236/kubernetes-operator';
 export class KubernetesRuntime implements Runtime {
   readonly kind = 'kubernetes' as const;
   readonly capabilities: RuntimeCapabilities = {
-    ...observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })),
+    ...withSshAddress(withSleep(observeCapabilities(() => ({ client: this.client, ssh: this.options.ssh })), () => this.client), () => this.client),
     expiry: kubernetesExpiry(() => this.client),
   };
   private readonly deleteWaitMs: number;
