@@ -17,7 +17,7 @@ export const DURATION_EXAMPLES = '30m, 2h or 7d (units ms, s, m, h, d, w; combin
 /** Milliseconds, or why the text is no duration (in words that follow "is invalid: "). */
 export function readDuration(text: string): number | { problem: string } {
   const trimmed = text.trim();
-  if (/^-/.test(trimmed)) return { problem: 'a duration cannot be negative' };
+  if (/^-\d/.test(trimmed)) return { problem: 'a duration cannot be negative' };
   const parts = [...trimmed.matchAll(PART)];
   if (!parts.length || parts.map((p) => p[0]).join('') !== trimmed) return { problem: `it is not a duration like ${DURATION_EXAMPLES}` };
   const ms = parts.reduce((total, [, n, unit]) => total + Number(n) * UNITS[unit ?? 's']!, 0);

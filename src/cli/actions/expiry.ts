@@ -3,14 +3,15 @@ import { applyReap, dryRun, planReap, type ReapDecision, type ReapOutcome, type 
 import type { Backend } from '../../core/backend.js';
 import { knownBackendKinds, locateSpark, openBackend, requireRuntime, reservedNames } from '../../backends.js';
 import type { Config } from '../../config/index.js';
-import { readIdleTimeout } from '../../duration.js';
+import { parseDuration, readIdleTimeout } from '../../duration.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
 import { printable } from '../printable.js';
 import { updateNames } from '../name-cache.js';
 
-export async function extendCommand(ctx: Context, name: string, durationMs: number): Promise<void> {
+export async function extendCommand(ctx: Context, name: string, duration: string): Promise<void> {
   validateName(name);
+  const durationMs = parseDuration(duration, 'duration for extend');
   const config = await ctx.config();
   validateName(name, reservedNames(config));
   const backend = await openBackend(await locateSpark(name, config), config);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { contextFor } from '../context.js';
-import { parseDuration } from '../duration.js';
 
 /** extend, reap: a spark's expiry, and the cleanup that acts on expiries and idleness. */
 export function register(program: Command): void {
@@ -9,10 +8,11 @@ export function register(program: Command): void {
     .description('push back a spark\'s expiry: DUR after its current expiry, or after now if that is later')
     .argument('<name>', 'spark name')
     .argument('<duration>', 'how much longer, e.g. 2h or 7d')
+    // "-3h" is a (negative) duration to refuse with its own message, not an unknown option.
+    .allowUnknownOption()
     .action(async (name: string, duration: string, _options, command: Command) => {
-      const durationMs = parseDuration(duration, 'duration for extend');
       const { extendCommand } = await import('../actions/expiry.js');
-      await extendCommand(contextFor(command), name, durationMs);
+      await extendCommand(contextFor(command), name, duration);
     });
 
   program
