@@ -37,11 +37,13 @@ export async function listCommand(ctx: Context, format: OutputFormat = 'table'):
     }
     const wide = format === 'wide';
     const showRuntime = wide || new Set(listing.sparks.map((s) => s.runtime)).size > 1;
+    // Only where it says something: a listing without any expiry has no EXPIRES column.
+    const showExpiry = listing.sparks.some((s) => s.expiresAt);
     // The table only for people: at 1,000 sparks it costs more memory than the listing itself.
     const rendered = ui.json ? '' : await renderTable(
-      [...['NAME'], ...(showRuntime ? ['RUNTIME'] : []), 'STATUS', 'AGE', 'EXPIRES', 'DATABASE', ...(wide ? ['OWNER'] : []), 'SSH', ...(wide ? ['HOST'] : []), 'REPO'],
+      [...['NAME'], ...(showRuntime ? ['RUNTIME'] : []), 'STATUS', 'AGE', ...(showExpiry ? ['EXPIRES'] : []), 'DATABASE', ...(wide ? ['OWNER'] : []), 'SSH', ...(wide ? ['HOST'] : []), 'REPO'],
       listing.sparks.map((s) => [
-        s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), describeExpiry(s.expiresAt), database(s, listing.unavailable.length > 0),
+        s.name, ...(showRuntime ? [s.runtime] : []), state(s), age(s.createdAt), ...(showExpiry ? [describeExpiry(s.expiresAt)] : []), database(s, listing.unavailable.length > 0),
         ...(wide ? [s.database?.owner ?? ''] : []), s.ssh ?? '', ...(wide ? [s.host ?? ''] : []), s.repo ?? '',
       ]),
       { maxWidth: wide ? undefined : terminalWidth(), keep: [0] },
