@@ -57,8 +57,8 @@ interface ReapJson {
   actions: Array<{ name: string; action: string; reason: string; done: boolean; error: string | null }>;
 }
 
-async function reap(args: string[] = []): Promise<ReapJson & { code: number; stderr: string }> {
-  const r = await runSpark(['reap', '--json', ...args], { env: reaperEnv, timeoutMs: 120_000 });
+async function reap(args: string[] = [], extraEnv: Record<string, string> = {}): Promise<ReapJson & { code: number; stderr: string }> {
+  const r = await runSpark(['reap', '--json', ...args], { env: { ...reaperEnv, ...extraEnv }, timeoutMs: 120_000 });
   assert.ok(!`${r.stdout}${r.stderr}`.includes(token), 'the token never appears');
   assert.ok(!`${r.stdout}${r.stderr}`.includes(server.sparkPassword), 'the password never appears');
   let doc: ReapJson;
@@ -171,6 +171,17 @@ test('spark reap with the reaper ServiceAccount: --dry-run changes nothing; then
   );
   assert.equal((await deployment(names.expired))?.replicas, 1, 'the dry run deleted nothing');
   assert.equal((await deployment(names.idle))?.replicas, 1, 'the dry run slept nothing');
+
+  // PostgreSQL cannot be asked (the environment beats the Secret: a port nobody listens on): the
+  // expired spark is not deleted at all, the failure is in its entry, and reap exits 1.
+  const noDatabase = await reap([], { POSTGRES_PORT: '9', SPARK_IDLE_TIMEOUT: '0' });
+  assert.equal(noDatabase.code, 1);
+  const failed = actionOf(noDatabase, names.expired);
+  assert.deepEqual([failed.action, failed.done], ['delete', false]);
+  assert.match(failed.error ?? '', /^Nothing was deleted/);
+  assert.equal((await deployment(names.expired))?.replicas, 1, 'its objects are all there');
+  assert.equal(await databaseExists(names.expired), true);
+  assert.equal(actionOf(noDatabase, names.idle).action, 'keep', 'SPARK_IDLE_TIMEOUT=0: nothing sleeps');
 
   const done = await reap();
   assert.equal(done.code, 0, done.stderr);
