@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { openKubernetesRuntime } from '../../src/runtimes/kubernetes/runtime.js';
 import { containerLogsFor, criLogLine, kubectl, kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { goSparkObjects } from '../support/fake-kube/fixtures.js';
-import { runSpark } from '../support/cli.js';
+import { runSpark, SPARK_BIN } from '../support/cli.js';
 import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 
@@ -141,8 +141,13 @@ test('wake --no-wait returns once it is scaled up; a name that exists nowhere is
   const mixed = await runSpark(['sleep', name, 'no-such-spark'], { env });
   assert.equal(mixed.code, 1, mixed.stderr);
   assert.match(mixed.stderr, /error: No spark named "no-such-spark"/);
-  assert.equal((await deployment(name)).spec.replicas, 0, 'the existing one was put to sleep');
+  const asleep = await deployment(name);
+  assert.equal(asleep.spec.replicas, 0, 'the existing one was put to sleep');
+  // It reported nothing before it slept: no stored report, so its activity stays unknown.
+  assert.equal(asleep.metadata.annotations?.['spark.dev/last-activity'], undefined);
   await podsGone(name);
+  const runtime = openKubernetesRuntime({ get: (k) => ({ KUBECONFIG: cluster.kubeconfig, SPARK_NAMESPACE: 'spark' })[k] });
+  assert.equal(await runtime.capabilities.activity!.activity(name), undefined);
 
   const woken = await runSpark(['wake', name, '--no-wait', '--json'], { env });
   assert.equal(woken.code, 0, woken.stderr);
@@ -261,4 +266,30 @@ test('plain ssh spark-NAME through spark ssh-config --write and spark proxy: wak
   } finally {
     await sshd.stop();
   }
+});
+
+test('Ctrl-C while wake waits ends it with exit 130 and says the spark goes on starting', async () => {
+  const name = unique('restless');
+  made.push(name);
+  // A spark whose pod runs but never turns Ready: create gives up waiting and keeps it.
+  const created = await runSpark(['create', name, '--no-shell', '--timeout', '3s'], { env: { ...env, SPARK_IMAGE: 'ghcr.io/me/spark:never-ready' }, timeoutMs: 120_000 });
+  assert.equal(created.code, 1, created.stderr);
+  assert.match(created.stderr, /is not ready after 3s/);
+  assert.equal((await runSpark(['sleep', name], { env })).code, 0);
+  await podsGone(name);
+  const child = spawn(process.execPath, [SPARK_BIN, 'wake', name], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const waiting = new Promise<void>((resolve) =>
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('Waiting for the spark')) resolve();
+    }),
+  );
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  await waiting;
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, new RegExp(`Stopped waiting for ${name}; it goes on starting\\.`));
+  assert.doesNotMatch(stderr, /error:/);
+  assert.equal((await deployment(name)).spec.replicas, 1, 'the spark stays awake');
 });
