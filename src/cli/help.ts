@@ -17,7 +17,7 @@ const EXAMPLES: Record<string, string[]> = {
   sleep: ['spark sleep brave-dolphin', 'spark sleep brave-dolphin wise-falcon --json'],
   wake: ['spark wake brave-dolphin', 'spark wake brave-dolphin --no-wait', 'spark wake brave-dolphin --timeout 10m'],
   'ssh-config': ['spark ssh-config', 'spark ssh-config --write   # then: ssh spark-brave-dolphin'],
-  proxy: ['ssh -o ProxyCommand="spark proxy %n %p" spark-brave-dolphin', 'spark ssh-config   # the ProxyCommand it writes'],
+  proxy: ['spark ssh-config --write   # ssh runs spark proxy %n %p for ssh spark-NAME', 'spark proxy spark-brave-dolphin 22 < /dev/null   # what ssh runs'],
   local: ['spark local status', 'spark local stop'],
   'local status': ['spark local status', 'spark local status --json'],
   'local stop': ['spark local stop'],

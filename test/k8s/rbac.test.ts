@@ -70,6 +70,10 @@ test('the ServiceAccount token of deploy/rbac.yaml suffices for every spark comm
   await run(['list']);
   await run(['status', name]);
   await run(['shell', name, '--', 'true']);
+  await run(['sleep', name]);
+  await run(['shell', name, '--', 'true']); // wakes it first
+  await run(['sleep', name]);
+  await run(['wake', name]);
   await run(['config']);
   // setup-db of another role (it sets that role's password) writes spark-cli-config; rotate-password rewrites it.
   await run(['admin', 'setup-db', '--superuser-url', server.superuserUrl, '--yes'], { POSTGRES_USER: `${settings.user}_setup` });

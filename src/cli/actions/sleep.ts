@@ -59,9 +59,7 @@ export async function sleepCommand(ctx: Context, names: string[]): Promise<void>
 }
 
 export async function wakeCommand(ctx: Context, names: string[], options: { wait: boolean; timeoutMs: number }): Promise<void> {
-  await eachSpark(ctx, names, 'wake', (backend, name) =>
-    withProgress(ctx.ui, `Waking ${name}`, (progress) => wakeSpark(backend, name, { ...options, ...progress }), (o) => (o.changed ? `${name} is awake` : `${name} was awake`), !options.wait),
-  );
+  await eachSpark(ctx, names, 'wake', (backend, name) => wakeWithProgress(ctx.ui, backend, name, options));
 }
 
 /**
@@ -87,16 +85,16 @@ export async function connecting<T>(ui: Ui, name: string, connect: (p: { onProgr
   });
 }
 
-/** A step with progress (create's rendering) around `run`; Ctrl-C stops the wait (the spark keeps starting). */
-async function withProgress<T>(ui: Ui, title: string, run: (p: { onProgress: (e: { step: string; detail?: string }) => void; signal: AbortSignal }) => Promise<T>, done: (t: T) => string, quiet = false): Promise<T> {
-  const step = quiet ? { update() {}, succeed() {}, fail() {} } : await ui.step(title);
-  return interruptible(`Stopped waiting; the spark goes on starting.`, async (signal) => {
+/** Wake one spark with create's progress (a step on stderr); Ctrl-C stops the wait, not the spark. */
+async function wakeWithProgress(ui: Ui, backend: Backend, name: string, options: { wait: boolean; timeoutMs: number }): Promise<SleepOutcome> {
+  const step = options.wait ? await ui.step(`Waking ${name}`) : { update() {}, succeed() {}, fail() {} };
+  return interruptible(`Stopped waiting for ${name}; it goes on starting.`, async (signal) => {
     try {
-      const result = await run({ onProgress: (e) => step.update(e.detail ? `${e.step}: ${e.detail}` : e.step), signal });
-      step.succeed(done(result));
-      return result;
+      const outcome = await wakeSpark(backend, name, { ...options, signal, onProgress: (e) => step.update(e.detail ? `${e.step}: ${e.detail}` : e.step) });
+      step.succeed(outcome.changed ? `${name} is awake` : `${name} was awake`);
+      return outcome;
     } catch (error) {
-      step.fail(`${title}: not done`);
+      step.fail(`${name} did not wake`);
       throw error;
     }
   });

@@ -24,7 +24,7 @@ const OBJECT_VERBS: readonly Verb[] = ['get', 'list', 'watch', 'create', 'update
 
 export const SPARK_PERMISSIONS: readonly PermissionRule[] = [
   // Server-side apply is a PATCH, and needs create as well when the object does not exist yet.
-  { group: 'apps', resource: 'deployments', verbs: OBJECT_VERBS, scope: 'namespace', why: "create, list and delete sparks' Deployments" },
+  { group: 'apps', resource: 'deployments', verbs: OBJECT_VERBS, scope: 'namespace', why: "create, list and delete sparks' Deployments, and put them to sleep and wake them" },
   { group: 'apps', resource: 'deployments/scale', verbs: ['get', 'update', 'patch'], scope: 'namespace', why: 'stop and start sparks (scale to 0 and back)' },
   { group: '', resource: 'services', verbs: OBJECT_VERBS, scope: 'namespace', why: "create sparks' SSH Services and read their tailnet hostnames" },
   { group: '', resource: 'persistentvolumeclaims', verbs: OBJECT_VERBS, scope: 'namespace', why: "create and delete sparks' home volumes" },
