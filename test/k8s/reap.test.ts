@@ -229,6 +229,19 @@ test('spark reap with the reaper ServiceAccount: --dry-run changes nothing; then
   assert.equal((await deployment(names.active))?.replicas, 1);
 });
 
+test('an expired sleeper is judged by the report kept when it went to sleep: clean, so it is deleted', async () => {
+  const slept = await deployment(names.idle);
+  assert.equal(slept?.replicas, 0);
+  assert.match(slept?.annotations['spark.dev/last-activity'] ?? '', /"unsavedWork":false/, 'reap kept its last report on it');
+  await kubectlOk(cluster, ['annotate', 'deployment', names.idle, '-n', NS, `spark.dev/expires-at=${new Date(Date.now() - 60_000).toISOString()}`, '--overwrite']);
+  const done = await reap();
+  assert.equal(done.code, 0, done.stderr);
+  const idle = actionOf(done, names.idle);
+  assert.deepEqual([idle.action, idle.done], ['delete', true], idle.reason);
+  assert.equal(await deployment(names.idle), undefined);
+  assert.equal(await databaseExists(names.idle), false);
+});
+
 test('spark doctor reports what reap would do, as warnings', async () => {
   await kubectlOk(cluster, ['annotate', 'deployment', names.active, '-n', NS, `spark.dev/expires-at=${new Date(Date.now() - 60_000).toISOString()}`, '--overwrite']);
   const r = await runSpark(['doctor', '--json'], { env: adminEnv, timeoutMs: 120_000 });
@@ -239,5 +252,5 @@ test('spark doctor reports what reap would do, as warnings', async () => {
   assert.match(check.title, /is expired, but spark reap keeps it/);
   assert.match(check.detail ?? '', /unsaved work \(1 uncommitted file\)/);
   assert.match(check.fix ?? '', new RegExp(`spark extend ${names.active} 1d`));
-  for (const name of [names.active, names.idle]) await runSpark(['delete', name, '--yes'], { env: adminEnv, timeoutMs: 120_000 });
+  await runSpark(['delete', names.active, '--yes'], { env: adminEnv, timeoutMs: 120_000 });
 });
