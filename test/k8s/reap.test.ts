@@ -7,11 +7,12 @@
  * from its container log (kwok serves the file this test writes, through the real pods/log).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { runSpark } from '../support/cli.js';
+import { capture } from '../support/capture.js';
+import { runSpark, SPARK_BIN } from '../support/cli.js';
 import { containerLogsFor, criLogLine, kubeconfigYaml, kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { REPO, sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
 
@@ -240,6 +241,31 @@ test('an expired sleeper is judged by the report kept when it went to sleep: cle
   assert.deepEqual([idle.action, idle.done], ['delete', true], idle.reason);
   assert.equal(await deployment(names.idle), undefined);
   assert.equal(await databaseExists(names.idle), false);
+});
+
+test("in a pod, as the CronJob runs it: the reaper's token, the cluster CA, no kubeconfig; settings from spark-cli-config", async () => {
+  // The ServiceAccount files live at fixed paths under /var/run: a mount namespace of its own (root and unshare).
+  assert.equal(process.getuid?.(), 0, 'this test needs root, for a private mount namespace (unshare --mount)');
+  const sa = join(home, 'serviceaccount');
+  mkdirSync(sa, { recursive: true });
+  writeFileSync(join(sa, 'token'), token);
+  writeFileSync(join(sa, 'ca.crt'), cluster.caCert);
+  writeFileSync(join(sa, 'namespace'), NS);
+  const script = 'mount -t tmpfs tmpfs /var/run && mkdir -p /var/run/secrets/kubernetes.io/serviceaccount && cp "$SA_DIR"/* /var/run/secrets/kubernetes.io/serviceaccount/ && exec "$@"';
+  const inPod = (args: string[]) =>
+    capture('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, SPARK_BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: home, SPARK_CONFIG: join(home, 'config.json'), SA_DIR: sa, SPARK_NAMESPACE: NS, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(cluster.port) },
+      timeoutMs: 60_000,
+    });
+  const config = await inPod(['config', '--json']);
+  assert.equal(config.code, 0, config.stderr);
+  const settings = (JSON.parse(config.stdout) as { settings: Array<{ key: string; source: string }> }).settings;
+  for (const key of ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_PASSWORD']) assert.equal(settings.find((s) => s.key === key)?.source, 'cluster-secret', key);
+  const planned = await inPod(['reap', '--dry-run', '--json']);
+  assert.equal(planned.code, 0, planned.stderr);
+  const doc = JSON.parse(planned.stdout) as ReapJson;
+  assert.equal(actionOf(doc, names.active).action, 'keep');
+  for (const run of [config, planned]) assert.ok(!`${run.stdout}${run.stderr}`.includes(token), 'the token never appears');
 });
 
 test('spark doctor reports what reap would do, as warnings', async () => {
