@@ -15,7 +15,6 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { BranchLeftover, CopyReport, CopySource, DatabaseBranches, DatabaseSnapshot, DatabaseTemplate } from '../core/ports.js';
 import { SparkError, usageError } from '../errors.js';
-import { nameProblem } from '../names/index.js';
 import { processRunning } from '../process.js';
 import { queryError } from './errors.js';
 import { inTransaction } from './plan.js';
@@ -52,8 +51,6 @@ interface BusyMark {
 
 const MAX_DB_NAME = 63;
 export const SNAPSHOT_ID = /^[a-z0-9]{6}$/;
-/** A template's database is `<name>@template`: 54 characters of name fit. */
-export const MAX_TEMPLATE_NAME = MAX_DB_NAME - '@template'.length;
 /** How long to wait for ended sessions to go away, per session (pg_terminate_backend's timeout). */
 const TERMINATE_WAIT_MS = 5_000;
 
@@ -84,12 +81,6 @@ export function newSnapshotId(): string {
 export function validateSnapshotId(id: string): string {
   if (!SNAPSHOT_ID.test(id)) throw usageError(`Invalid snapshot id ${JSON.stringify(id)}: ids are 6 lowercase letters and digits.`, 'See the ids with: spark db snapshots NAME');
   return id;
-}
-
-export function validateTemplateName(name: string, reserved: readonly string[] = []): string {
-  const problem = nameProblem(name, reserved) ?? (name.length > MAX_TEMPLATE_NAME ? `it is ${name.length} characters long; the limit is ${MAX_TEMPLATE_NAME}` : undefined);
-  if (problem) throw usageError(`Invalid template name ${JSON.stringify(name)}: ${problem}.`, 'Use a DNS-1123 label like "app-schema" (a-z, 0-9 and "-", starting with a letter).');
-  return name;
 }
 
 const BRANCH_COLUMNS = `d.datname AS name, shobj_description(d.oid, 'pg_database') AS comment, d.datallowconn AS open,
