@@ -26,7 +26,7 @@ const EXAMPLES: Record<string, string[]> = {
   'deploy print': ['spark deploy print namespace.yaml | kubectl apply -f -', 'spark deploy print secret.yaml.template > secret.yaml'],
   help: ['spark help', 'spark help create'],
   db: ['spark db snapshot brave-dolphin --label "before the migration"', 'spark db snapshots brave-dolphin', 'spark db restore brave-dolphin k3x9a2', 'spark db template create app-schema --from brave-dolphin'],
-  'db snapshot': ['spark db snapshot brave-dolphin', 'spark db snapshot brave-dolphin --label "before the migration"', 'id=$(spark db snapshot brave-dolphin -q)'],
+  'db snapshot': ['spark db snapshot brave-dolphin', 'spark db snapshot brave-dolphin --label "before the migration"', 'spark db snapshot brave-dolphin --json | jq -r .id'],
   'db snapshots': ['spark db snapshots brave-dolphin', "spark db snapshots brave-dolphin --json | jq -r '.snapshots[].id'"],
   'db restore': ['spark db restore brave-dolphin k3x9a2'],
   'db reset': ['spark db reset brave-dolphin'],
