@@ -33,6 +33,8 @@ export interface SparkSpec {
   creator: string;
   /** Set while the create runs: marks the claim so that delete knows (cleared when done). */
   inFlight?: InFlight;
+  /** A fork (`create --from`): the spark whose home (and project) this one starts as a copy of. */
+  from?: string;
   sshPublicKey?: string;
   anthropicApiKey?: string;
   githubToken?: string;

@@ -5,6 +5,7 @@
  * takes the snapshots along unless asked to keep them.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runSpark, type RunResult } from '../support/cli.js';
@@ -122,6 +123,23 @@ test('golden templates: made from a spark, closed to everyone, seed new sparks; 
   const again = await spark(['db', 'template', 'create', 'garden', '--from', 'seedbed'], 1);
   assert.match(again.stderr, /fix: Drop it first: spark db template drop garden/);
 
+  // A template-seeded spark has the template's schema and data; reset goes back to the template.
+  await spark(['create', 'sprout', '--no-shell', '--db-template', 'garden']);
+  assert.equal(await psql('sprout', 'SELECT kind FROM plants'), 'fern');
+  await psql('sprout', `INSERT INTO plants VALUES (2, 'moss')`);
+  const reset = await spark(['db', 'reset', 'sprout', '--json']);
+  assert.equal(JSON.parse(reset.stdout).template, 'garden');
+  assert.equal(await psql('sprout', 'SELECT count(*) FROM plants'), '1');
+  // SPARK_DB_TEMPLATE does the same for every create.
+  const viaEnv = await runSpark(['create', 'shoot', '--no-shell', '--json'], { env: { ...env, SPARK_DB_TEMPLATE: 'garden' } });
+  assert.equal(viaEnv.code, 0, viaEnv.stderr);
+  assert.equal(JSON.parse(viaEnv.stdout).dbTemplate, 'garden');
+  assert.equal(await psql('shoot', 'SELECT kind FROM plants'), 'fern');
+  const missing = await spark(['create', 'weed', '--no-shell', '--db-template', 'nosuch'], 1);
+  assert.match(missing.stderr, /No golden template named "nosuch"/);
+  assert.match(missing.stderr, /Nothing of "weed" was left behind/);
+  assert.deepEqual(await databases('weed%'), []);
+
   await spark(['db', 'template', 'drop', 'garden']);
   const gone = await spark(['db', 'template', 'drop', 'garden'], 1);
   assert.match(gone.stderr, /No golden template named "garden"/);
@@ -149,4 +167,34 @@ test('delete removes the spark\'s snapshots; --keep-snapshots keeps them', async
   assert.match(kept[0]!.fix ?? '', /^spark db drop-snapshot pasture [a-z0-9]{6}$/);
   for (const check of kept) await spark(check.fix!.split(' ').slice(1));
   assert.deepEqual(await databases('pasture%'), []);
+});
+
+test('fork: create --from copies the database and the workspace; the two diverge; --snapshot forks a snapshot', async () => {
+  await spark(['create', 'parent', '--no-shell']);
+  await psql('parent', `CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'from the parent')`);
+  writeFileSync(join(data.dataDir, 'sparks', 'parent', 'home', 'todo.txt'), 'water the plants\n');
+  const snap = (await spark(['db', 'snapshot', 'parent'])).stdout.trim();
+  await psql('parent', `INSERT INTO notes VALUES (2, 'after the snapshot')`);
+
+  const forked = await spark(['create', 'child', '--from', 'parent', '--no-shell', '--json']);
+  assert.equal(JSON.parse(forked.stdout).from, 'parent');
+  assert.equal(await psql('child', 'SELECT count(*) FROM notes'), '2', 'the fork sees the parent\'s rows');
+  assert.equal(readFileSync(join(data.dataDir, 'sparks', 'child', 'home', 'todo.txt'), 'utf8'), 'water the plants\n', 'and its home');
+  await psql('child', `INSERT INTO notes VALUES (3, 'child only')`);
+  await psql('parent', `DELETE FROM notes WHERE id = 1`);
+  assert.equal(await psql('child', 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM notes'), '1,2,3');
+  assert.equal(await psql('parent', 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM notes'), '2');
+  assert.equal(await psql('child', 'SELECT current_database()'), 'child');
+
+  await spark(['create', 'grandchild', '--from', 'parent', '--snapshot', snap, '--no-shell']);
+  assert.equal(await psql('grandchild', 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM notes'), '1', 'the snapshot, not the parent now');
+
+  const usage = await spark(['create', 'orphan', '--snapshot', snap, '--no-shell'], 2);
+  assert.match(usage.stderr, /--snapshot needs --from/);
+  const nowhere = await spark(['create', 'orphan', '--from', 'nowhere', '--no-shell'], 1);
+  assert.match(nowhere.stderr, /No spark named "nowhere"/);
+  const badSnap = await spark(['create', 'orphan', '--from', 'parent', '--snapshot', 'zzzzzz', '--no-shell'], 1);
+  assert.match(badSnap.stderr, /has no snapshot "zzzzzz"/);
+  assert.deepEqual(await databases('orphan%'), [], 'a failed fork leaves no database');
+  assert.equal((await spark(['list', '-o', 'name'])).stdout.includes('orphan'), false, 'nor a workspace');
 });

@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os';
+import { validateTemplateName } from '../../core/branches.js';
 import { createSpark } from '../../core/create.js';
 import { testConfiguration } from '../../core/checks.js';
 import type { RuntimeKind } from '../../core/ports.js';
@@ -19,6 +20,9 @@ export interface CreateRequest {
   runtime?: RuntimeKind;
   openShell: boolean;
   timeoutMs: number;
+  from?: string;
+  snapshot?: string;
+  dbTemplate?: string;
 }
 
 export async function createCommand(ctx: Context, request: CreateRequest): Promise<void> {
@@ -26,7 +30,9 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   // A wrong name is a usage error: say so before any other talk.
   if (request.name !== undefined) validateName(request.name);
   if (request.repo !== undefined) checkRepo(request.repo, true);
-  const config = await ctx.config({ SPARK_RUNTIME: request.runtime });
+  checkCopySource(request);
+  const config = await ctx.config({ SPARK_RUNTIME: request.runtime, SPARK_DB_TEMPLATE: request.dbTemplate });
+  const dbTemplate = request.from ? undefined : config.get('SPARK_DB_TEMPLATE');
   if (request.name !== undefined) validateName(request.name, reservedNames(config));
   const kind = await requireRuntime(config);
   if (request.repo !== undefined) checkRepo(request.repo, kind === 'local');
@@ -65,6 +71,8 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
         anthropicApiKey: config.get('ANTHROPIC_API_KEY'),
         githubToken: config.get('GITHUB_TOKEN'),
         dotfilesRepo: config.get('SPARK_DOTFILES_REPO'),
+        ...(request.from ? { from: { spark: request.from, ...(request.snapshot ? { snapshot: request.snapshot } : {}) } } : {}),
+        ...(dbTemplate ? { dbTemplate } : {}),
       },
       {
         signal: interrupt.signal,
@@ -76,13 +84,15 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
     step.succeed(`Spark ${result.name} is ready`);
     updateNames([result.name]);
     const { spark } = result;
-    const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: request.repo ?? null };
+    const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: result.repo ?? null, ...(request.from ? { from: request.from, snapshot: request.snapshot ?? null } : {}), ...(dbTemplate ? { dbTemplate } : {}) };
     ui.result(data, () =>
       [
         `${ui.bold('name')}      ${result.name}`,
         `${ui.bold('database')}  ${result.database}`,
         kind === 'local' ? `${ui.bold('shell')}     spark shell ${result.name}` : `${ui.bold('ssh')}       ${printable(spark.ssh ?? `ssh user@spark-${result.name}`)}${spark.host ? ` (${printable(spark.host)})` : ''}`,
-        request.repo ? `${ui.bold('repo')}      ${printable(request.repo)}` : '',
+        result.repo ? `${ui.bold('repo')}      ${printable(result.repo)}` : '',
+        request.from ? `${ui.bold('from')}      ${request.from}${request.snapshot ? ` (snapshot ${request.snapshot})` : ''}: database and ${kind === 'local' ? 'workspace' : 'home volume'} copied` : '',
+        dbTemplate ? `${ui.bold('template')}  ${dbTemplate}` : '',
       ].filter(Boolean).join('\n'),
     );
     if (!request.openShell || ui.json) return;
@@ -98,6 +108,15 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
     // A stopped cleanup may still hold a connection; closing would wait for it. The process exits next.
     if (!stopCleanup.signal.aborted) await backend.close();
   }
+}
+
+/** --from/--snapshot/--db-template: checked before anything is asked or made. */
+function checkCopySource(request: CreateRequest): void {
+  if (request.snapshot !== undefined && request.from === undefined) throw usageError('--snapshot needs --from: the snapshot of which spark?', `spark create NEW --from SPARK --snapshot ${request.snapshot}`);
+  if (request.from !== undefined) validateName(request.from);
+  if (request.snapshot !== undefined && !/^[a-z0-9]{6}$/.test(request.snapshot)) throw usageError(`Invalid snapshot id ${JSON.stringify(request.snapshot)}: ids are 6 lowercase letters and digits.`, `See the ids with: spark db snapshots ${request.from}`);
+  if (request.from !== undefined && request.dbTemplate !== undefined) throw usageError('--from and --db-template contradict each other: the database is copied from one source.', 'Give one of them.');
+  if (request.dbTemplate !== undefined) validateTemplateName(request.dbTemplate);
 }
 
 /** --repo is given to git as it is: refuse what git would misread, and what the runtime cannot clone, before anything is made. */

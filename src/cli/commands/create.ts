@@ -8,6 +8,9 @@ interface CreateOptions {
   shell: boolean;
   test?: boolean;
   timeout: string;
+  from?: string;
+  snapshot?: string;
+  dbTemplate?: string;
 }
 
 export function register(program: Command): void {
@@ -20,11 +23,14 @@ export function register(program: Command): void {
     .option('--no-shell', 'do not open a shell when the spark is ready')
     .option('--test', 'check everything a real create needs, create nothing (the seed\'s "test new configuration")')
     .option('--timeout <duration>', 'how long to wait for the spark to be ready', '5m')
+    .option('--from <spark>', "fork: the database is a copy of that spark's (its sessions are ended for the copy), the home a copy of its home; its repo unless --repo")
+    .option('--snapshot <id>', 'with --from: copy that snapshot of its database instead (spark db snapshots SPARK)')
+    .option('--db-template <template>', 'the database starts as a copy of this golden template (SPARK_DB_TEMPLATE; spark db template list)')
     .action(async (name: string | undefined, options: CreateOptions, command: Command) => {
       const ctx = contextFor(command);
       const timeoutMs = parseDuration(options.timeout);
       const { createCommand, testCommand } = await import('../actions/create.js');
       if (options.test) return testCommand(ctx, { runtime: options.runtime });
-      return createCommand(ctx, { name, repo: options.repo, runtime: options.runtime, openShell: options.shell, timeoutMs });
+      return createCommand(ctx, { name, repo: options.repo, runtime: options.runtime, openShell: options.shell, timeoutMs, from: options.from, snapshot: options.snapshot, dbTemplate: options.dbTemplate });
     });
 }
