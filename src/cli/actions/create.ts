@@ -57,6 +57,7 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
 
+  let homeNote: string | undefined;
   const step = await ui.step(`Creating spark${name ? ` ${name}` : ''}`);
   try {
     const result = await createSpark(
@@ -78,10 +79,15 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
         signal: interrupt.signal,
         cleanupSignal: stopCleanup.signal,
         onNamed: (n) => (name = n),
-        onProgress: (e) => step.update(e.detail ? `${e.step}: ${e.detail}` : e.step),
+        onProgress: (e) => {
+          // A fork whose home could not be a clone: said again once the spinner is gone.
+          if (e.step === 'Home volume' && e.detail?.startsWith('fresh')) homeNote = e.detail;
+          step.update(e.detail ? `${e.step}: ${e.detail}` : e.step);
+        },
       },
     );
     step.succeed(`Spark ${result.name} is ready`);
+    if (homeNote) ui.warn(`home volume: ${homeNote}`);
     updateNames([result.name]);
     const { spark } = result;
     const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: result.repo ?? null, ...(request.from ? { from: request.from, snapshot: request.snapshot ?? null } : {}), ...(dbTemplate ? { dbTemplate } : {}) };
