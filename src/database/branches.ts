@@ -51,6 +51,8 @@ interface BusyMark {
 
 const MAX_DB_NAME = 63;
 export const SNAPSHOT_ID = /^[a-z0-9]{6}$/;
+/** Below this size a copy uses STRATEGY WAL_LOG, above it FILE_COPY (see strategy()). */
+export const WAL_LOG_BELOW_BYTES = 50 * 1024 * 1024;
 /** How long to wait for ended sessions to go away, per session (pg_terminate_backend's timeout). */
 const TERMINATE_WAIT_MS = 5_000;
 
@@ -182,12 +184,21 @@ export class SparkBranches implements DatabaseBranches {
     return { comment: String(row.comment), ...parsed, owner: String(row.owner), limit: Number(row.limit), open: Boolean(row.open) };
   }
 
-  /** `CREATE DATABASE … TEMPLATE` options for this server: FILE_COPY where there is a choice (PostgreSQL 15+; see bench). */
-  private async strategy(client: Client): Promise<{ clause: string; name: string }> {
+  /**
+   * `CREATE DATABASE … TEMPLATE` strategy for this server and source (PostgreSQL 15+ has the
+   * choice). Measured (`npm run bench -- branching`, README): WAL_LOG is faster for small databases
+   * (no checkpoints), FILE_COPY for large ones (no WAL for every page); they cross near 50 MB.
+   * FILE_COPY on PostgreSQL 18 with file_copy_method=clone reflinks the files where the file system can.
+   */
+  private async strategy(client: Client, source: string): Promise<{ clause: string; name: string }> {
     const version = await serverVersionNum(client);
     if (version.num < 150000) return { clause: '', name: 'FILE_COPY' };
-    const { rows } = await client.query(`SELECT current_setting('file_copy_method', true) AS method`);
+    const { rows } = await client.query(
+      `SELECT current_setting('file_copy_method', true) AS method, (SELECT pg_database_size(oid) FROM pg_database WHERE datname = $1) AS size`,
+      [source],
+    );
     const method = rows[0]?.method ? String(rows[0].method).toLowerCase() : undefined;
+    if (Number(rows[0]?.size ?? 0) < WAL_LOG_BELOW_BYTES && method !== 'clone') return { clause: ' STRATEGY WAL_LOG', name: 'WAL_LOG' };
     return { clause: ' STRATEGY FILE_COPY', name: method === 'clone' ? 'FILE_COPY (clone)' : 'FILE_COPY' };
   }
 
@@ -228,7 +239,7 @@ export class SparkBranches implements DatabaseBranches {
    * after the CREATE drops the half-made copy; a kill leaves it closed and untagged (repair() drops it).
    */
   private async copy(client: Client, target: string, source: string, tag: string, options: { owner?: string; limit?: number; istemplate?: boolean } = {}): Promise<string> {
-    const strategy = await this.strategy(client);
+    const strategy = await this.strategy(client, source);
     const owner = options.owner && options.owner !== this.role ? ` OWNER ${quoteIdent(options.owner)}` : '';
     const limit = options.limit !== undefined ? ` CONNECTION LIMIT ${Math.trunc(options.limit)}` : '';
     await client
@@ -453,15 +464,16 @@ export class SparkBranches implements DatabaseBranches {
     await this.repair(client);
     if (source.kind === 'spark') {
       const { result, endedSessions } = await this.whileClosed(client, source.name, async () => {
+        const strategy = await this.strategy(client, source.name);
         await make(source.name);
-        return (await this.strategy(client)).name;
+        return strategy.name;
       });
       return { endedSessions, strategy: result };
     }
     if (source.kind === 'snapshot') {
       const row = await this.findSnapshot(client, source.spark, source.id);
       await make(row.name);
-      return { endedSessions: 0, strategy: (await this.strategy(client)).name };
+      return { endedSessions: 0, strategy: (await this.strategy(client, row.name)).name };
     }
     const row = (await this.rows(client)).find((r) => r.tag?.kind === 'template' && r.tag.name === source.name);
     if (!row) {
@@ -472,12 +484,12 @@ export class SparkBranches implements DatabaseBranches {
       });
     }
     await make(row.name);
-    return { endedSessions: 0, strategy: (await this.strategy(client)).name, template: source.name };
+    return { endedSessions: 0, strategy: (await this.strategy(client, row.name)).name, template: source.name };
   }
 
   /** The strategy clause, for create's own CREATE DATABASE … TEMPLATE. */
   async templateClause(client: Client, database: string): Promise<string> {
-    return ` TEMPLATE ${quoteIdent(database)}${(await this.strategy(client)).clause}`;
+    return ` TEMPLATE ${quoteIdent(database)}${(await this.strategy(client, database)).clause}`;
   }
 }
 
