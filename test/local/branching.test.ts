@@ -5,7 +5,8 @@
  * takes the snapshots along unless asked to keep them.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runSpark, type RunResult } from '../support/cli.js';
@@ -92,6 +93,19 @@ test('bad input: unknown id, invalid id, unknown spark, a database that is not a
   assert.match(badName.stderr, /Invalid spark name/);
   const label = await spark(['db', 'snapshot', 'quarry', '--label', 'two\nlines'], 2);
   assert.match(label.stderr, /one line/);
+
+  // A create of that name still running (its mark: this test process, alive, on this machine).
+  const mark = join(data.dataDir, 'sparks', 'quarry', '.creating');
+  writeFileSync(mark, JSON.stringify({ host: hostname(), pid: process.pid, until: new Date(Date.now() + 60_000).toISOString() }));
+  try {
+    const inFlight = await spark(['db', 'restore', 'quarry', 'abc123', '--json'], 1);
+    assert.equal(JSON.parse(inFlight.stdout).error.code, 'CREATE_IN_FLIGHT');
+    assert.match(JSON.parse(inFlight.stdout).error.hint, /Wait for that create to finish/);
+    const snapshot = await spark(['db', 'snapshot', 'quarry'], 1);
+    assert.match(snapshot.stderr, /"quarry" is still being created/);
+  } finally {
+    rmSync(mark);
+  }
 
   const none = await spark(['db', 'snapshots', 'nowhere'], 1);
   assert.match(none.stderr, /No spark named "nowhere"/);
