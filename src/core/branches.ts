@@ -19,10 +19,11 @@ export function validateTemplateName(name: string, reserved: readonly string[] =
   return name;
 }
 
-/** The database layer's branching, or a clear "no". */
-export function requireBranches(backend: Backend): DatabaseBranches {
+/** The database layer's branching, or why not: the database layer's own reason (e.g. no POSTGRES_PASSWORD), else a clear "no". */
+export async function requireBranches(backend: Backend): Promise<DatabaseBranches> {
   const branches = backend.databases.branches;
   if (branches) return branches;
+  await backend.databases.list();
   throw new SparkError(`The ${backend.kind} runtime's database cannot be snapshotted.`, { hint: 'Update spark.', code: 'UNSUPPORTED' });
 }
 
@@ -47,14 +48,14 @@ async function notWhileCreating(backend: Backend, name: string): Promise<void> {
 export async function snapshotSpark(backend: Backend, name: string, options: { label?: string; now?: Date } = {}): Promise<DatabaseSnapshot & CopyReport> {
   validateName(name);
   const label = validateLabel(options.label);
-  const branches = requireBranches(backend);
+  const branches = await requireBranches(backend);
   await notWhileCreating(backend, name);
   return branches.snapshot(name, { label, createdAt: (options.now ?? new Date()).toISOString() });
 }
 
 export async function listSnapshots(backend: Backend, name: string): Promise<DatabaseSnapshot[]> {
   validateName(name);
-  const branches = requireBranches(backend);
+  const branches = await requireBranches(backend);
   const [snapshots, database] = await Promise.all([branches.snapshots(name), backend.databases.get(name)]);
   if (!snapshots.length && !database?.ours && !(await backend.runtime.exists(name))) {
     const { notFound } = await import('./status.js');
@@ -65,28 +66,28 @@ export async function listSnapshots(backend: Backend, name: string): Promise<Dat
 
 export async function restoreSnapshot(backend: Backend, name: string, id: string): Promise<CopyReport> {
   validateName(name);
-  const branches = requireBranches(backend);
+  const branches = await requireBranches(backend);
   await notWhileCreating(backend, name);
   return branches.restore(name, id);
 }
 
 export async function resetDatabase(backend: Backend, name: string): Promise<CopyReport & { template: string | null }> {
   validateName(name);
-  const branches = requireBranches(backend);
+  const branches = await requireBranches(backend);
   await notWhileCreating(backend, name);
   return branches.reset(name);
 }
 
 export async function dropSnapshot(backend: Backend, name: string, id: string): Promise<void> {
   validateName(name);
-  return requireBranches(backend).dropSnapshot(name, id);
+  return (await requireBranches(backend)).dropSnapshot(name, id);
 }
 
 /** A template name must not be a spark's: `spark create T` and the template would be confused. */
 export async function createTemplate(backend: Backend, template: string, from: string, now = new Date()): Promise<DatabaseTemplate & CopyReport> {
   validateTemplateName(template);
   validateName(from);
-  const branches = requireBranches(backend);
+  const branches = await requireBranches(backend);
   if (await backend.runtime.exists(template)) {
     throw new SparkError(`"${template}" is the name of a spark: a template may not share it.`, { hint: `Choose another template name, e.g. ${template}-template`, code: 'NAME_TAKEN' });
   }
@@ -95,11 +96,15 @@ export async function createTemplate(backend: Backend, template: string, from: s
 }
 
 export async function dropTemplate(backend: Backend, template: string): Promise<void> {
-  const outcome = await requireBranches(backend).dropTemplate(template);
+  const outcome = await (await requireBranches(backend)).dropTemplate(template);
   if (outcome === 'absent') {
-    const names = (await requireBranches(backend).templates()).map((t) => t.name);
+    const names = (await (await requireBranches(backend)).templates()).map((t) => t.name);
     throw new SparkError(`No golden template named "${template}".${names.length ? ` Templates: ${names.join(', ')}.` : ''}`, { hint: 'See them with: spark db template list', code: 'TEMPLATE_NOT_FOUND' });
   }
+}
+
+export async function listTemplates(backend: Backend): Promise<DatabaseTemplate[]> {
+  return (await requireBranches(backend)).templates();
 }
 
 /** Doctor's view: copies whose spark is gone, after the repairs an interrupted copy needs. */

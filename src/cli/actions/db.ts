@@ -1,4 +1,4 @@
-import { createTemplate, dropSnapshot, dropTemplate, listSnapshots, resetDatabase, restoreSnapshot, snapshotSpark, validateTemplateName } from '../../core/branches.js';
+import { createTemplate, dropSnapshot, dropTemplate, listSnapshots, listTemplates, resetDatabase, restoreSnapshot, snapshotSpark, validateTemplateName } from '../../core/branches.js';
 import type { Backend } from '../../core/backend.js';
 import type { CopyReport, RuntimeKind } from '../../core/ports.js';
 import { locateSpark, openBackend, requireRuntime, reservedNames } from '../../backends.js';
@@ -89,7 +89,7 @@ export async function templateCreateCommand(ctx: Context, template: string, from
 }
 
 export async function templateListCommand(ctx: Context, runtime?: RuntimeKind): Promise<void> {
-  const templates = await withRuntime(ctx, runtime, async (backend) => (backend.databases.branches ? backend.databases.branches.templates() : []));
+  const templates = await withRuntime(ctx, runtime, (backend) => listTemplates(backend));
   const table = ctx.ui.json || !templates.length ? '' : await renderTable(['NAME', 'FROM', 'SIZE', 'CREATED'], templates.map((t) => [t.name, t.from ?? '', t.sizeBytes === null ? '' : bytes(t.sizeBytes), `${age(t.createdAt)} ago`]));
   ctx.ui.result({ templates }, () => table || ctx.ui.dim('No golden templates. Make one with: spark db template create NAME --from SPARK'));
 }
