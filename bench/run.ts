@@ -30,6 +30,13 @@ const MEMORY_BUDGET_MIB = 150;
 const NAMESPACE = 'spark';
 const SPARK_KINDS = ['deployments', 'replicasets', 'pods', 'services', 'persistentvolumeclaims', 'configmaps', 'secrets'];
 
+// `npm run bench -- branching`: the database branching figures alone (bench/branching.ts).
+if (process.argv[2] === 'branching') {
+  const { benchBranching } = await import('./branching.js');
+  await benchBranching();
+  process.exit(0);
+}
+
 const settings = readSettings();
 const runId = randomBytes(2).toString('hex');
 const ws: Workspace = makeWorkspace();

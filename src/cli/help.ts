@@ -31,6 +31,16 @@ const EXAMPLES: Record<string, string[]> = {
   'deploy list': ['spark deploy list'],
   'deploy print': ['spark deploy print namespace.yaml | kubectl apply -f -', 'spark deploy print secret.yaml.template > secret.yaml'],
   help: ['spark help', 'spark help create'],
+  db: ['spark db snapshot brave-dolphin --label "before the migration"', 'spark db snapshots brave-dolphin', 'spark db restore brave-dolphin k3x9a2', 'spark db template create app-schema --from brave-dolphin'],
+  'db snapshot': ['spark db snapshot brave-dolphin', 'spark db snapshot brave-dolphin --label "before the migration"', 'spark db snapshot brave-dolphin --json | jq -r .id'],
+  'db snapshots': ['spark db snapshots brave-dolphin', "spark db snapshots brave-dolphin --json | jq -r '.snapshots[].id'"],
+  'db restore': ['spark db restore brave-dolphin k3x9a2'],
+  'db reset': ['spark db reset brave-dolphin'],
+  'db drop-snapshot': ['spark db drop-snapshot brave-dolphin k3x9a2'],
+  'db template': ['spark db template create app-schema --from brave-dolphin', 'spark db template list', 'spark create --db-template app-schema'],
+  'db template create': ['spark db template create app-schema --from brave-dolphin'],
+  'db template list': ['spark db template list', 'spark db template list --json'],
+  'db template drop': ['spark db template drop app-schema'],
 };
 
 export function commandPath(command: Command): string {

@@ -5,6 +5,7 @@ import { jsonText, printable, printableLines } from './printable.js';
 import { register as registerAdmin } from './commands/admin.js';
 import { register as registerConfig } from './commands/config.js';
 import { register as registerCreate } from './commands/create.js';
+import { register as registerDb } from './commands/db.js';
 import { register as registerImage } from './commands/image.js';
 import { register as registerLifecycle } from './commands/lifecycle.js';
 import { register as registerObserve } from './commands/observe.js';
@@ -62,6 +63,7 @@ function buildProgram(json = false): Command {
   registerVersion(program);
   registerDeploy(program);
   registerImage(program);
+  registerDb(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const command of all(program)) {
     command.exitOverride().showSuggestionAfterError(true);

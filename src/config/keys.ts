@@ -60,6 +60,7 @@ export const KEYS = {
   SPARK_RUNTIME: { description: 'where sparks run: kubernetes or local', default: () => 'kubernetes', schema: z.enum(['kubernetes', 'local']) },
   SPARK_DATA_DIR: { description: 'local runtime workspaces and embedded PostgreSQL', default: (env) => join(dataHome(env), 'spark') },
   SPARK_IMAGE: { description: 'container image of sparks', default: () => 'debian:bookworm', schema: imageReference, example: 'ghcr.io/me/spark:latest' },
+  SPARK_DB_TEMPLATE: { description: 'golden template every new spark\'s database is copied from (spark db template create)', schema: dns1123Label, example: 'app-schema' },
   SPARK_DOTFILES_REPO: { description: 'git URL of dotfiles installed in sparks', schema: gitUrl, example: 'https://github.com/me/dotfiles.git' },
   SPARK_SSH: { description: 'SSH program used by create and shell', default: () => 'ssh' },
   SPARK_STORAGE_SIZE: { description: 'home volume size', default: () => '10Gi', schema: quantity, example: '10Gi' },

@@ -25,8 +25,14 @@ export async function testConfiguration(backend: Backend, configChecks: CheckRes
 /** `spark doctor`: the same checks plus the estate — incomplete, misowned, legacy sparks and leftovers. */
 export async function doctor(backend: Backend, configChecks: CheckResult[], sparkRole: string, reap?: ReapPolicy): Promise<CheckReport> {
   const base = await testConfiguration(backend, configChecks);
+  // First: repair what interrupted copies left (a spark database left closed), and find copies whose spark is gone.
+  const leftovers = await (backend.databases.branches?.leftovers() ?? Promise.resolve([])).catch(() => []);
   const { sparks, unavailable } = await listSparks([backend]);
   const estate: CheckResult[] = [];
+  for (const left of leftovers) {
+    const size = left.sizeBytes === null ? '' : `, ${(left.sizeBytes / 1024 / 1024).toFixed(1)} MB`;
+    estate.push({ id: `branch-${left.database}`, title: `Database ${left.database}: ${left.what}`, status: 'warn', detail: `closed to connections${size}`, fix: left.fix, blocking: false });
+  }
   for (const u of unavailable) estate.push({ id: `estate-${u.part}`, title: `List sparks (${u.part})`, status: 'warn', detail: u.reason, fix: u.fix ?? undefined });
   for (const spark of sparks) {
     // Only when both sides answered: an Unknown spark (its runtime could not be asked) gets no advice.

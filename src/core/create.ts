@@ -4,7 +4,7 @@ import type { Backend } from './backend.js';
 import { requireCapability } from './capabilities.js';
 import { expiryAfter } from './expiry.js';
 import { inFlightMark } from './inflight.js';
-import type { CreatedDatabase, Isolation, OnProgress, RuntimeSpark, SparkSpec } from './ports.js';
+import type { CopySource, CreatedDatabase, Isolation, OnProgress, RuntimeSpark, SparkSpec } from './ports.js';
 
 export interface CreateInput {
   name?: string;
@@ -18,6 +18,10 @@ export interface CreateInput {
   anthropicApiKey?: string;
   githubToken?: string;
   dotfilesRepo?: string;
+  /** A fork: NEW's database is a copy of this spark's (or of its snapshot), its home a copy of its home. */
+  from?: { spark: string; snapshot?: string };
+  /** A golden template the database is copied from (`--db-template`, SPARK_DB_TEMPLATE). */
+  dbTemplate?: string;
   now?: () => Date;
 }
 
@@ -34,6 +38,8 @@ export interface CreateEvents {
 export interface CreateResult {
   name: string;
   database: string;
+  /** The repo it was given, or (a fork) its source's. */
+  repo?: string;
   spark: RuntimeSpark;
   expiresAt?: string;
 }
@@ -55,10 +61,26 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
   if (input.ttlMs !== undefined) requireCapability(runtime, 'expiry');
   const expiresAt = input.ttlMs === undefined ? undefined : expiryAfter(now, input.ttlMs);
 
+  // 0. A fork: its source must be a spark here, not itself being created; the repo follows it unless given.
+  let repo = input.repo;
+  let source: CopySource | undefined = input.dbTemplate ? { kind: 'template', name: input.dbTemplate } : undefined;
+  if (input.from) {
+    const from = validateName(input.from.spark);
+    if (input.name === from) throw new SparkError(`A spark cannot be forked into itself ("${from}").`, { hint: `Give the fork another name: spark create ${from}-fork --from ${from}`, code: 'USAGE', exitCode: 2 });
+    const [status, mark] = await Promise.all([runtime.status(from), runtime.creating(from)]);
+    if (!status) {
+      const { notFound } = await import('./status.js');
+      throw await notFound(backend, from);
+    }
+    if (mark) throw new SparkError(`"${from}" is still being created; it cannot be forked yet.`, { hint: `Wait for that create to finish, then: spark create --from ${from}`, code: 'CREATE_IN_FLIGHT' });
+    repo ??= status.repo;
+    source = input.from.snapshot ? { kind: 'snapshot', spark: from, id: input.from.snapshot } : { kind: 'spark', name: from };
+  }
+
   // 1. A name nobody has: not in the runtime, not on the database server.
   const specFor = (name: string, plan: CreatedDatabase): SparkSpec => ({
     name,
-    repo: input.repo,
+    repo,
     databaseName: plan.databaseName,
     databaseUrl: plan.databaseUrl,
     isolation: input.isolation,
@@ -70,6 +92,7 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
     anthropicApiKey: input.anthropicApiKey,
     githubToken: input.githubToken,
     dotfilesRepo: input.dotfilesRepo,
+    ...(input.from ? { from: input.from.spark } : {}),
   });
   progress({ step: 'Choosing a name' });
   let name: string | undefined;
@@ -107,7 +130,7 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
   try {
     throwIfAborted(signal);
     progress({ step: 'Creating the database and the spark', detail: name });
-    const database = databases.create(plan!, { createdAt }).then(() => {
+    const database = databases.create(plan!, { createdAt, ...(source ? { source } : {}) }).then(() => {
       databaseMade = true;
     });
     const objects = runtime.create(spec, { onProgress: progress, signal, timeoutMs: input.timeoutMs });
@@ -121,7 +144,7 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
     throwIfAborted(signal);
     watching.abort();
     await runtime.markCreated(name);
-    return { name, database: plan!.databaseName, spark, expiresAt };
+    return { name, database: plan!.databaseName, spark, expiresAt, ...(repo ? { repo } : {}) };
   } catch (error) {
     watching.abort();
     // A slow start is not a failure: the spark is kept and the error says how to go on.

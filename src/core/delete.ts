@@ -14,6 +14,8 @@ export interface DeleteOptions {
   keepDatabase: boolean;
   /** Drop the database of that name even if spark did not make it (the seed's "database already exists"). */
   forceDatabase?: boolean;
+  /** Keep the spark's database snapshots (`spark db snapshot`); they go with the database otherwise. */
+  keepSnapshots?: boolean;
 }
 
 /**
@@ -62,6 +64,15 @@ export async function deleteSpark(backend: Backend, name: string, options: Delet
   if (!objectsGone) {
     if (database) outcome.left.push(`database ${name}: kept until the spark's ${where} are gone (then run the delete again)`);
     return outcome;
+  }
+  // Snapshots first: in isolation mode the spark's role cannot be dropped while a snapshot holds its objects.
+  if (!options.keepSnapshots && databases.branches) {
+    try {
+      const ids = await databases.branches.dropSnapshots(name);
+      if (ids.length) outcome.removed.push(`${ids.length} snapshot${ids.length === 1 ? '' : 's'} of database ${name} (${ids.join(', ')})`);
+    } catch (error) {
+      outcome.left.push(`snapshots of ${name}: ${(error as Error).message}`);
+    }
   }
   try {
     if ((await databases.drop(name)) === 'dropped') outcome.removed.push(`database ${name}`);

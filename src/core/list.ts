@@ -1,6 +1,6 @@
 import { SparkError } from '../errors.js';
 import type { Backend } from './backend.js';
-import type { RuntimeKind, RuntimeSpark, SparkDatabase, SparkState } from './ports.js';
+import type { DatabaseSnapshot, RuntimeKind, RuntimeSpark, SparkDatabase, SparkState } from './ports.js';
 
 export interface SparkRow {
   name: string;
@@ -18,6 +18,8 @@ export interface SparkRow {
   sleepingSince: string | null;
   /** `closed`: left closed to connections by an interrupted create. */
   database: { name: string; owner: string; sizeBytes: number | null; connections: number | null; closed?: true } | null;
+  /** Its database's snapshots (`spark db snapshot`): how many and their total size; null when unknown. */
+  snapshots: { count: number; sizeBytes: number } | null;
 }
 
 /** A part that could not be asked: what happened, and the fix when there is one. */
@@ -43,12 +45,15 @@ export async function listSparks(backends: Backend[]): Promise<Listing> {
   const listing: Listing = { sparks: [], unavailable: [] };
   await Promise.all(
     backends.map(async (backend) => {
-      const [objects, databases] = await Promise.allSettled([backend.runtime.list(), backend.databases.list()]);
+      // Snapshots of every spark in one query, beside the other lists (O(1) in the number of sparks).
+      const [objects, databases, snapshots] = await Promise.allSettled([backend.runtime.list(), backend.databases.list(), backend.databases.branches?.snapshots() ?? Promise.resolve([])]);
       if (objects.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'runtime', objects.reason));
       if (databases.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'database', databases.reason));
       const sparks = objects.status === 'fulfilled' ? objects.value : undefined;
       const dbs = databases.status === 'fulfilled' ? databases.value : undefined;
-      listing.sparks.push(...joinSparks(backend.kind, sparks, dbs));
+      const rows = joinSparks(backend.kind, sparks, dbs);
+      if (snapshots.status === 'fulfilled') withSnapshots(rows, snapshots.value);
+      listing.sparks.push(...rows);
     }),
   );
   listing.sparks.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.name.localeCompare(b.name));
@@ -76,6 +81,19 @@ export function joinSparks(kind: RuntimeKind, sparks: RuntimeSpark[] | undefined
   return rows;
 }
 
+/** Each row's snapshot count and total size. */
+export function withSnapshots(rows: SparkRow[], snapshots: DatabaseSnapshot[]): SparkRow[] {
+  const bySpark = new Map<string, { count: number; sizeBytes: number }>();
+  for (const s of snapshots) {
+    const sum = bySpark.get(s.spark) ?? { count: 0, sizeBytes: 0 };
+    sum.count += 1;
+    sum.sizeBytes += s.sizeBytes ?? 0;
+    bySpark.set(s.spark, sum);
+  }
+  for (const row of rows) row.snapshots = bySpark.get(row.name) ?? { count: 0, sizeBytes: 0 };
+  return rows;
+}
+
 /** One list entry; `spark status` is this plus its own fields. */
 export function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase | undefined): SparkRow {
   return {
@@ -91,5 +109,6 @@ export function toRow(kind: RuntimeKind, spark: RuntimeSpark, db: SparkDatabase 
     expiresAt: spark.expiresAt ?? null,
     sleepingSince: spark.sleepingSince ?? null,
     database: db ? { name: db.name, owner: db.owner, sizeBytes: db.sizeBytes ?? null, connections: db.connections ?? null, ...(db.closed ? { closed: true as const } : {}) } : null,
+    snapshots: null,
   };
 }

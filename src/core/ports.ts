@@ -35,6 +35,8 @@ export interface SparkSpec {
   inFlight?: InFlight;
   /** ISO time after which `spark reap` may delete the spark (`create --ttl`, SPARK_DEFAULT_TTL). */
   expiresAt?: string;
+  /** A fork (`create --from`): the spark whose home (and project) this one starts as a copy of. */
+  from?: string;
   sshPublicKey?: string;
   anthropicApiKey?: string;
   githubToken?: string;
@@ -175,8 +177,8 @@ export interface DatabaseProvisioner {
    * its generated password), so the runtime objects can be made at the same time as the database.
    */
   plan(name: string, options: { createdAt: string }): Promise<CreatedDatabase>;
-  /** Throws a SparkError with code NAME_TAKEN if a database of that name exists. */
-  create(plan: CreatedDatabase, options: { createdAt: string }): Promise<void>;
+  /** Throws a SparkError with code NAME_TAKEN if a database of that name exists. `source`: a copy of that (fork, template). */
+  create(plan: CreatedDatabase, options: { createdAt: string; source?: CopySource }): Promise<void>;
   /** Drops the database even while sessions are connected; absent is success. */
   drop(name: string): Promise<'dropped' | 'absent'>;
   list(): Promise<SparkDatabase[]>;
@@ -185,6 +187,70 @@ export interface DatabaseProvisioner {
   close(): Promise<void>;
   /** Log in with a spark's DATABASE_URL and out again (doctor: does it still authenticate?). */
   login?(databaseUrl: string): Promise<LoginResult>;
+  /** Snapshots, restore, reset and golden templates (core/branches.ts); absent: not supported. */
+  branches?: DatabaseBranches;
+}
+
+/** Where a new spark's database is copied from (`create --from`, `--snapshot`, `--db-template`). */
+export type CopySource =
+  | { kind: 'spark'; name: string }
+  | { kind: 'snapshot'; spark: string; id: string }
+  | { kind: 'template'; name: string };
+
+/** A closed copy of a spark's database at one moment (CREATE DATABASE … TEMPLATE). */
+export interface DatabaseSnapshot {
+  id: string;
+  spark: string;
+  label: string | null;
+  sizeBytes: number | null;
+  createdAt: string;
+  /** The database that holds it, e.g. `brave-dolphin@k3x9a2` (closed to connections). */
+  database: string;
+}
+
+/** A golden template: a closed copy new sparks' databases start from. */
+export interface DatabaseTemplate {
+  name: string;
+  /** The spark it was made from. */
+  from: string | null;
+  sizeBytes: number | null;
+  createdAt: string;
+  database: string;
+}
+
+/** How a copy went: the sessions it ended on the source, and how PostgreSQL copied. */
+export interface CopyReport {
+  endedSessions: number;
+  /** e.g. "FILE_COPY" or "FILE_COPY (clone)". */
+  strategy: string;
+}
+
+/** Something an interrupted branching command left, as doctor reports it. */
+export interface BranchLeftover {
+  database: string;
+  /** What it is, in words ("a half-made copy", "a snapshot of brave-dolphin, whose spark is gone"). */
+  what: string;
+  sizeBytes: number | null;
+  /** The exact command that removes it. */
+  fix: string;
+}
+
+export interface DatabaseBranches {
+  snapshot(spark: string, options: { label?: string; createdAt: string }): Promise<DatabaseSnapshot & CopyReport>;
+  /** One query for all (list/status/doctor); `spark` narrows it to one spark's. */
+  snapshots(spark?: string): Promise<DatabaseSnapshot[]>;
+  /** The spark's database becomes the snapshot again (swapped in by renames: never without a database). */
+  restore(spark: string, id: string): Promise<CopyReport>;
+  /** Back to its starting point: empty, or the golden template it was made from. */
+  reset(spark: string): Promise<CopyReport & { template: string | null }>;
+  dropSnapshot(spark: string, id: string): Promise<void>;
+  /** Every snapshot of the spark; returns their ids. */
+  dropSnapshots(spark: string): Promise<string[]>;
+  createTemplate(name: string, from: string, options: { createdAt: string }): Promise<DatabaseTemplate & CopyReport>;
+  templates(): Promise<DatabaseTemplate[]>;
+  dropTemplate(name: string): Promise<'dropped' | 'absent'>;
+  /** What interrupted copies left (after repairing what can be repaired: a spark database left closed, a half-done swap). */
+  leftovers(): Promise<BranchLeftover[]>;
 }
 
 /** A spark's DATABASE_URL as its runtime keeps it (Kubernetes: in the spark's Secret). */

@@ -1,6 +1,6 @@
 import { SparkError } from '../errors.js';
 import type { Backend } from './backend.js';
-import { toRow, type SparkRow } from './list.js';
+import { toRow, withSnapshots, type SparkRow } from './list.js';
 import type { RuntimeStatus } from './ports.js';
 
 /** The list entry of the spark plus what only status shows: every key always present (null when unknown). */
@@ -15,15 +15,17 @@ export interface SparkStatus extends SparkRow {
 
 /** `spark status`: every object and whether it exists, the pod, the last events, the database. */
 export async function sparkStatus(backend: Backend, name: string): Promise<SparkStatus> {
-  const [runtimeStatus, database] = await Promise.allSettled([backend.runtime.status(name), backend.databases.get(name)]);
+  const [runtimeStatus, database, snapshots] = await Promise.allSettled([backend.runtime.status(name), backend.databases.get(name), backend.databases.branches?.snapshots(name) ?? Promise.resolve([])]);
   if (runtimeStatus.status === 'rejected') throw runtimeStatus.reason;
   // A database of that name that is not this runtime's and namespace's spark is not shown as one.
   const db = database.status === 'fulfilled' && database.value?.ours ? database.value : undefined;
   if (!runtimeStatus.value && !db) throw await notFound(backend, name);
   const status: RuntimeStatus = runtimeStatus.value ?? { name, runtime: backend.kind, state: 'Incomplete', reason: 'database without spark objects', createdAt: db?.createdAt, objects: [], events: [] };
   const { objects, phase, restarts, events, ...spark } = status;
+  const row = toRow(backend.kind, spark, db);
+  if (snapshots.status === 'fulfilled') withSnapshots([row], snapshots.value);
   return {
-    ...toRow(backend.kind, spark, db),
+    ...row,
     objects,
     phase: phase ?? null,
     restarts: restarts ?? null,

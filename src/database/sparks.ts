@@ -4,7 +4,8 @@
  * In isolation mode each spark also gets its own login role owning its database.
  */
 import type { Client } from 'pg';
-import type { CheckResult, CreatedDatabase, DatabaseProvisioner, LoginResult, RuntimeKind, SparkDatabase } from '../core/ports.js';
+import type { CheckResult, CopySource, CreatedDatabase, DatabaseProvisioner, LoginResult, RuntimeKind, SparkDatabase } from '../core/ports.js';
+import { SparkBranches } from './branches.js';
 import { SparkError } from '../errors.js';
 import { validateName } from '../names/index.js';
 import { registerSecret } from '../redact.js';
@@ -24,6 +25,8 @@ export interface SparkTag {
   createdAt: string;
   /** The spark's own login role (isolation mode); absent when its URL uses the spark role. */
   role?: string;
+  /** The golden template its database started from (`spark db reset` goes back to it). */
+  template?: string;
   /** Where the spark lives. Tags made before these existed: the runtime asking, namespace `spark`. */
   runtime?: RuntimeKind;
   namespace?: string;
@@ -50,6 +53,7 @@ export function parseTag(comment: string | null | undefined): SparkTag | undefin
     return {
       createdAt: String(value.createdAt ?? ''),
       ...(value.role ? { role: String(value.role) } : {}),
+      ...(value.template ? { template: String(value.template) } : {}),
       ...(value.runtime === 'kubernetes' || value.runtime === 'local' ? { runtime: value.runtime } : {}),
       ...(value.namespace ? { namespace: String(value.namespace) } : {}),
     };
@@ -83,6 +87,8 @@ export interface CreatePlanInput {
   tag: SparkTag;
   /** Isolation mode: the spark's login role and its password verifier. */
   role?: { name: string; verifier: string };
+  /** ` TEMPLATE "src" STRATEGY …`: the database starts as a copy (fork, golden template). */
+  templateClause?: string;
 }
 
 /**
@@ -103,7 +109,7 @@ export function planCreate(input: CreatePlanInput): SqlStep[] {
   }
   const owner = input.role ? ` OWNER ${quoteIdent(input.role.name)}` : '';
   steps.push(
-    { description: `create database ${input.name}, closed to connections`, sql: `CREATE DATABASE ${db}${owner} CONNECTION LIMIT ${limit} ALLOW_CONNECTIONS false` },
+    { description: `create database ${input.name}, closed to connections`, sql: `CREATE DATABASE ${db}${owner}${input.templateClause ?? ''} CONNECTION LIMIT ${limit} ALLOW_CONNECTIONS false` },
     { description: `tag ${input.name} as a spark`, sql: `COMMENT ON DATABASE ${db} IS ${quoteLiteral(TAG_PREFIX + JSON.stringify(input.tag))}` },
     // Database privileges are not copied from the template: PUBLIC could connect but for this.
     { description: `revoke CONNECT and TEMPORARY on ${input.name} from PUBLIC`, sql: `REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC` },
@@ -136,6 +142,8 @@ function toInfo(row: Record<string, unknown>): SparkDatabaseInfo & { mine?: bool
 
 export class SparkDatabases implements DatabaseProvisioner {
   private client?: Promise<Client>;
+  /** Snapshots, restore, reset, golden templates (database/branches.ts), on the same connection. */
+  readonly branches: SparkBranches = new SparkBranches(this);
   /** Calls share one connection, one at a time: core runs get/create/drop concurrently. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -189,7 +197,7 @@ export class SparkDatabases implements DatabaseProvisioner {
   }
 
   /** Make the database `plan()` described. Leaves nothing behind on failure. */
-  async create(plan: CreatedDatabase, options: { createdAt: string }): Promise<void> {
+  async create(plan: CreatedDatabase, options: { createdAt: string; source?: CopySource }): Promise<void> {
     const name = validateName(plan.databaseName, this.reserved);
     await this.exclusive(async (client) => {
       const existing = await getDatabase(client, name);
@@ -203,11 +211,23 @@ export class SparkDatabases implements DatabaseProvisioner {
         // A role left by an interrupted create of this name (its database does not exist: checked above).
         await this.dropRoleIfOurs(client, plan.role);
       }
-      const tag: SparkTag = { createdAt: options.createdAt, ...(plan.role ? { role: plan.role } : {}), ...this.scope };
-      const steps = planCreate({ name, connectionLimit: this.settings.connectionLimit, tag, role });
+      const { source } = options;
+      if (source && plan.role) {
+        // The copy's tables would stay owned by the source's role, which the new spark's role cannot use.
+        throw new SparkError('Copying a database (create --from, --db-template) is not supported with SPARK_DB_ISOLATION=role yet.', {
+          hint: 'Create the spark without --from/--db-template, or use SPARK_DB_ISOLATION=shared for it.',
+          code: 'UNSUPPORTED',
+        });
+      }
+      const tag: SparkTag = { createdAt: options.createdAt, ...(plan.role ? { role: plan.role } : {}), ...(source?.kind === 'template' ? { template: source.name } : {}), ...this.scope };
       const done: SqlStep[] = [];
-      try {
+      const make = async (templateClause?: string): Promise<void> => {
+        const steps = planCreate({ name, connectionLimit: this.settings.connectionLimit, tag, role, templateClause });
         await executePlan(client, steps, { onStep: (step) => done.push(step) });
+      };
+      try {
+        if (source) await this.branches.copyInto(client, source, async (from) => make(await this.branches.templateClause(client, from)));
+        else await make();
       } catch (error) {
         const failed = done.pop();
         if (done.some((s) => s.sql.startsWith('CREATE DATABASE'))) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => {});
@@ -261,13 +281,17 @@ export class SparkDatabases implements DatabaseProvisioner {
 
   /** Spark databases of this scope, found by their tag. */
   list(): Promise<SparkDatabaseInfo[]> {
-    return this.exclusive(async (client) => {
-      const { rows } = await client
-        // With the closed, untagged databases of the role: a create killed before it tagged one.
-        .query(`SELECT ${DATABASE_COLUMNS} FROM pg_database d WHERE shobj_description(d.oid, 'pg_database') LIKE 'spark:%' OR (NOT d.datallowconn AND NOT d.datistemplate AND shobj_description(d.oid, 'pg_database') IS NULL AND pg_has_role(current_user, d.datdba, 'USAGE')) ORDER BY d.datname`)
-        .catch((error: unknown) => { throw queryError(error, { role: this.settings.user }); });
-      return rows.map((row) => this.scoped(toInfo(row))).filter((d) => d.ours);
-    });
+    return this.exclusive((client) => this.listOn(client));
+  }
+
+  /** list() on a connection already held (inside exclusive()). */
+  async listOn(client: Client): Promise<SparkDatabaseInfo[]> {
+    const { rows } = await client
+      // With the closed, untagged databases of the role: a create killed before it tagged one
+      // (not the "@" names of snapshots and templates: database/branches.ts repairs those).
+      .query(`SELECT ${DATABASE_COLUMNS} FROM pg_database d WHERE shobj_description(d.oid, 'pg_database') LIKE 'spark:%' OR (NOT d.datallowconn AND NOT d.datistemplate AND d.datname NOT LIKE '%@%' AND shobj_description(d.oid, 'pg_database') IS NULL AND pg_has_role(current_user, d.datdba, 'USAGE')) ORDER BY d.datname`)
+      .catch((error: unknown) => { throw queryError(error, { role: this.settings.user }); });
+    return rows.map((row) => this.scoped(toInfo(row))).filter((d) => d.ours);
   }
 
   /** The database of that name, tagged or not (a name is taken either way); `ours` says whether it is this scope's spark's. */

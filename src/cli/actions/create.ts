@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os';
+import { validateTemplateName } from '../../core/branches.js';
 import { createSpark } from '../../core/create.js';
 import { testConfiguration } from '../../core/checks.js';
 import type { RuntimeKind } from '../../core/ports.js';
@@ -24,6 +25,9 @@ export interface CreateRequest {
   timeoutMs: number;
   /** --ttl; without it SPARK_DEFAULT_TTL applies. */
   ttlMs?: number;
+  from?: string;
+  snapshot?: string;
+  dbTemplate?: string;
 }
 
 export async function createCommand(ctx: Context, request: CreateRequest): Promise<void> {
@@ -31,7 +35,9 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   // A wrong name is a usage error: say so before any other talk.
   if (request.name !== undefined) validateName(request.name);
   if (request.repo !== undefined) checkRepo(request.repo, true);
-  const config = await ctx.config({ SPARK_RUNTIME: request.runtime });
+  checkCopySource(request);
+  const config = await ctx.config({ SPARK_RUNTIME: request.runtime, SPARK_DB_TEMPLATE: request.dbTemplate });
+  const dbTemplate = request.from ? undefined : config.get('SPARK_DB_TEMPLATE');
   if (request.name !== undefined) validateName(request.name, reservedNames(config));
   const kind = await requireRuntime(config);
   if (request.repo !== undefined) checkRepo(request.repo, kind === 'local');
@@ -58,6 +64,7 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
 
+  let homeNote: string | undefined;
   const step = await ui.step(`Creating spark${name ? ` ${name}` : ''}`);
   try {
     const result = await createSpark(
@@ -73,25 +80,34 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
         anthropicApiKey: config.get('ANTHROPIC_API_KEY'),
         githubToken: config.get('GITHUB_TOKEN'),
         dotfilesRepo: config.get('SPARK_DOTFILES_REPO'),
+        ...(request.from ? { from: { spark: request.from, ...(request.snapshot ? { snapshot: request.snapshot } : {}) } } : {}),
+        ...(dbTemplate ? { dbTemplate } : {}),
       },
       {
         signal: interrupt.signal,
         cleanupSignal: stopCleanup.signal,
         onNamed: (n) => (name = n),
-        onProgress: (e) => step.update(e.detail ? `${e.step}: ${e.detail}` : e.step),
+        onProgress: (e) => {
+          // A fork whose home could not be a clone: said again once the spinner is gone.
+          if (e.step === 'Home volume' && e.detail?.startsWith('fresh')) homeNote = e.detail;
+          step.update(e.detail ? `${e.step}: ${e.detail}` : e.step);
+        },
       },
     );
     step.succeed(`Spark ${result.name} is ready`);
+    if (homeNote) ui.warn(`home volume: ${homeNote}`);
     updateNames([result.name]);
     const { spark } = result;
-    const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: request.repo ?? null, expiresAt: result.expiresAt ?? null };
+    const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: result.repo ?? null, expiresAt: result.expiresAt ?? null, ...(request.from ? { from: request.from, snapshot: request.snapshot ?? null } : {}), ...(dbTemplate ? { dbTemplate } : {}) };
     ui.result(data, () =>
       [
         `${ui.bold('name')}      ${result.name}`,
         `${ui.bold('database')}  ${result.database}`,
         kind === 'local' ? `${ui.bold('shell')}     spark shell ${result.name}` : `${ui.bold('ssh')}       ${printable(spark.ssh ?? `ssh user@spark-${result.name}`)}${spark.host ? ` (${printable(spark.host)})` : ''}`,
-        request.repo ? `${ui.bold('repo')}      ${printable(request.repo)}` : '',
+        result.repo ? `${ui.bold('repo')}      ${printable(result.repo)}` : '',
         result.expiresAt ? `${ui.bold('expires')}   ${describeExpiry(result.expiresAt)} (${result.expiresAt}; spark extend ${result.name} DUR pushes it back)` : '',
+        request.from ? `${ui.bold('from')}      ${request.from}${request.snapshot ? ` (snapshot ${request.snapshot})` : ''}: database and ${kind === 'local' ? 'workspace' : 'home volume'} copied` : '',
+        dbTemplate ? `${ui.bold('template')}  ${dbTemplate}` : '',
       ].filter(Boolean).join('\n'),
     );
     if (!request.openShell || ui.json) return;
@@ -122,6 +138,15 @@ function defaultTtl(config: Config, kind: RuntimeKind, ui: Context['ui']): numbe
   }
   // Validated when the configuration loaded.
   return parseDuration(setting, 'SPARK_DEFAULT_TTL');
+}
+
+/** --from/--snapshot/--db-template: checked before anything is asked or made. */
+function checkCopySource(request: CreateRequest): void {
+  if (request.snapshot !== undefined && request.from === undefined) throw usageError('--snapshot needs --from: the snapshot of which spark?', `spark create NEW --from SPARK --snapshot ${request.snapshot}`);
+  if (request.from !== undefined) validateName(request.from);
+  if (request.snapshot !== undefined && !/^[a-z0-9]{6}$/.test(request.snapshot)) throw usageError(`Invalid snapshot id ${JSON.stringify(request.snapshot)}: ids are 6 lowercase letters and digits.`, `See the ids with: spark db snapshots ${request.from}`);
+  if (request.from !== undefined && request.dbTemplate !== undefined) throw usageError('--from and --db-template contradict each other: the database is copied from one source.', 'Give one of them.');
+  if (request.dbTemplate !== undefined) validateTemplateName(request.dbTemplate);
 }
 
 /** --repo is given to git as it is: refuse what git would misread, and what the runtime cannot clone, before anything is made. */

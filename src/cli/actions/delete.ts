@@ -12,6 +12,7 @@ export interface DeleteFlags {
   keepDatabase: boolean;
   forceDatabase: boolean;
   ignoreNotFound: boolean;
+  keepSnapshots?: boolean;
 }
 
 export async function deleteCommand(ctx: Context, names: string[], options: DeleteFlags): Promise<void> {
@@ -42,7 +43,7 @@ export async function deleteCommand(ctx: Context, names: string[], options: Dele
     const backend = await openBackend(kind, config);
     const step = await ui.step(`Deleting ${name}`);
     try {
-      const outcome = await deleteSpark(backend, name, { keepDatabase: options.keepDatabase, forceDatabase: options.forceDatabase });
+      const outcome = await deleteSpark(backend, name, { keepDatabase: options.keepDatabase, forceDatabase: options.forceDatabase, keepSnapshots: options.keepSnapshots });
       if (!outcome.removed.length && !outcome.left.length) {
         step.succeed(`Nothing named ${name} was there`);
         if (!options.ignoreNotFound) missing.push(await notFound(backend, name));

@@ -68,5 +68,6 @@ function state(row: SparkRow): string {
 
 function database(row: SparkRow, someUnavailable: boolean): string {
   if (!row.database) return someUnavailable ? '?' : '-';
-  return row.database.sizeBytes === null ? row.database.name : `${row.database.name} (${bytes(row.database.sizeBytes)})`;
+  const snaps = row.snapshots?.count ? `, ${row.snapshots.count} snapshot${row.snapshots.count === 1 ? '' : 's'} ${bytes(row.snapshots.sizeBytes)}` : '';
+  return row.database.sizeBytes === null ? `${row.database.name}${snaps ? ` (${snaps.slice(2)})` : ''}` : `${row.database.name} (${bytes(row.database.sizeBytes)}${snaps})`;
 }

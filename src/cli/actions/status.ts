@@ -32,6 +32,7 @@ export async function statusCommand(ctx: Context, name: string, format: OutputFo
         const size = status.database.sizeBytes == null ? '' : `, ${bytes(status.database.sizeBytes)}`;
         const conns = status.database.connections == null ? '' : `, ${status.database.connections} open connections`;
         lines.push(`database  ${p(status.database.name)} (owner ${p(status.database.owner)}${size}${conns})`);
+        if (status.snapshots?.count) lines.push(`snapshots ${status.snapshots.count}, ${bytes(status.snapshots.sizeBytes)} (spark db snapshots ${p(status.name)})`);
       } else {
         lines.push(`database  ${status.databaseUnavailable ? ui.yellow(`unavailable: ${p(status.databaseUnavailable)}`) : 'none'}`);
       }

@@ -43,15 +43,17 @@ export function register(program: Command): void {
     .description('delete sparks: their objects or workspace and, unless --keep-db, their databases')
     .argument('<names...>', 'spark names')
     .option('-y, --yes', 'do not ask for confirmation')
-    .option('--keep-db', 'keep the database')
+    .option('--keep-db', 'keep the database (and its snapshots)')
+    .option('--keep-snapshots', "keep the database's snapshots (spark db snapshots NAME)")
     .option('--force-db', 'drop the database of that name even if spark did not make it')
     .option('--ignore-not-found', 'a name that exists nowhere is no error')
-    .action(async (names: string[], options: { yes?: boolean; keepDb?: boolean; forceDb?: boolean; ignoreNotFound?: boolean }, command: Command) => {
+    .action(async (names: string[], options: { yes?: boolean; keepDb?: boolean; keepSnapshots?: boolean; forceDb?: boolean; ignoreNotFound?: boolean }, command: Command) => {
       const { deleteCommand } = await import('../actions/delete.js');
       await deleteCommand(contextFor(command), names, {
         yes: Boolean(options.yes),
         keepDatabase: Boolean(options.keepDb),
         forceDatabase: Boolean(options.forceDb),
+        keepSnapshots: Boolean(options.keepSnapshots),
         ignoreNotFound: Boolean(options.ignoreNotFound),
       });
     });

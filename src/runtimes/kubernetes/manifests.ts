@@ -195,6 +195,8 @@ export function sparkManifests(spec: SparkSpec, options: ManifestOptions): Spark
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: options.storageSize } },
       ...(options.storageClass ? { storageClassName: options.storageClass } : {}),
+      // A fork's home starts as a clone of its source's volume (CSI volume cloning, same namespace and storage class).
+      ...(spec.from ? { dataSource: { kind: 'PersistentVolumeClaim', name: pvcName(spec.from) } } : {}),
     },
   };
 

@@ -41,6 +41,7 @@ import {
   sparksSelector,
   tailnetHostname,
 } from './labels.js';
+import { cloneDecision } from './clone.js';
 import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ManifestOptions, type SparkObject } from './manifests.js';
 import { expiryOf, kubernetesExpiry } from './expiry.js';
 import { observeCapabilities } from './observe.js';
@@ -293,7 +294,7 @@ export class KubernetesRuntime implements Runtime {
   async create(spec: SparkSpec, options: { onProgress?: OnProgress; signal?: AbortSignal } = {}): Promise<void> {
     const progress = options.onProgress ?? (() => {});
     const request: RequestOptions = { signal: options.signal };
-    const m = this.manifests(spec);
+    const m = this.manifests(spec.from ? await this.cloneable(spec, request, progress) : spec);
     // The root first: its uid is what the others' ownerReferences point at.
     const root = await this.apply(m.configMap, request, progress);
     const uid = root.metadata?.uid;
@@ -302,6 +303,20 @@ export class KubernetesRuntime implements Runtime {
     // CreateContainerConfigError that readiness rightly treats as fatal.
     await Promise.all([m.secret, m.pvc, m.service].map((obj) => this.apply(withOwner(obj, uid), request, progress)));
     await this.apply(withOwner(m.deployment, uid), request, progress);
+  }
+
+  /** A fork's spec, without its source when the home volume cannot be a clone (then a fresh home, said in the progress). */
+  private async cloneable(spec: SparkSpec, request: RequestOptions, progress: OnProgress): Promise<SparkSpec> {
+    const c = this.client;
+    const k = KINDS.PersistentVolumeClaim;
+    const source = (await c.find(op(k, 'get', k.nameFor(spec.from!)), (o) => k.read(c, k.nameFor(spec.from!), o), request)) as k8s.V1PersistentVolumeClaim | undefined;
+    const decision = cloneDecision(source, this.options.manifests.storageClass);
+    if (decision.clone) {
+      progress({ step: 'Home volume', detail: `a clone of ${pvcName(spec.from!)}` });
+      return spec;
+    }
+    progress({ step: 'Home volume', detail: `fresh, not a copy of ${spec.from}'s: ${decision.why}` });
+    return { ...spec, from: undefined };
   }
 
   /** Server-side apply (field manager `spark`, force): creates or converges one object. */

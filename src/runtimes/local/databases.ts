@@ -4,7 +4,7 @@
  * server was restarted meanwhile (a crash, `spark local stop`, a new port) the connection is
  * opened afresh — so a long-lived backend survives what a single command would.
  */
-import type { CheckResult, CreatedDatabase, DatabaseProvisioner, Isolation, SparkDatabase } from '../../core/ports.js';
+import type { CheckResult, CopySource, CreatedDatabase, DatabaseBranches, DatabaseProvisioner, Isolation, SparkDatabase } from '../../core/ports.js';
 import { SparkError } from '../../errors.js';
 import { openSparkDatabases, type SparkDatabases } from '../../database/sparks.js';
 import type { EmbeddedServer } from './embedded.js';
@@ -40,7 +40,10 @@ export class LocalDatabases implements DatabaseProvisioner {
     return (await this.databases()).plan(name, options);
   }
 
-  async create(plan: CreatedDatabase, options: { createdAt: string }): Promise<void> {
+  /** The database layer's branching, on the embedded server as it is at each call. */
+  readonly branches: DatabaseBranches = delegate(async () => (await this.databases()).branches);
+
+  async create(plan: CreatedDatabase, options: { createdAt: string; source?: CopySource }): Promise<void> {
     return (await this.databases()).create(plan, options);
   }
 
@@ -73,4 +76,25 @@ export class LocalDatabases implements DatabaseProvisioner {
     this.current = undefined;
     await current?.databases.close();
   }
+}
+
+/** Every method of DatabaseBranches, called on the object `resolve` gives at that moment. */
+function delegate(resolve: () => Promise<DatabaseBranches>): DatabaseBranches {
+  const call = <K extends keyof DatabaseBranches>(key: K) =>
+    (async (...args: unknown[]) => {
+      const target = await resolve();
+      return (target[key] as (...a: unknown[]) => unknown).apply(target, args);
+    }) as unknown as DatabaseBranches[K];
+  return {
+    snapshot: call('snapshot'),
+    snapshots: call('snapshots'),
+    restore: call('restore'),
+    reset: call('reset'),
+    dropSnapshot: call('dropSnapshot'),
+    dropSnapshots: call('dropSnapshots'),
+    createTemplate: call('createTemplate'),
+    templates: call('templates'),
+    dropTemplate: call('dropTemplate'),
+    leftovers: call('leftovers'),
+  };
 }

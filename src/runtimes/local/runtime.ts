@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseMark, stillInFlight } from '../../core/inflight.js';
@@ -96,9 +96,10 @@ export class LocalRuntime implements Runtime {
   async create(spec: SparkSpec, options: { onProgress?: OnProgress; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     const ws = this.paths(spec.name);
     if (!existsSync(ws.dir)) throw new SparkError(`The workspace of "${spec.name}" is gone (${ws.dir}).`, { hint: `Create it again: spark create ${spec.name} --runtime local`, code: 'NOT_FOUND' });
+    const repo = spec.repo ? localRepo(spec.repo) : undefined;
+    if (spec.from && !existsSync(ws.home)) this.copyWorkspace(spec.from, ws, repo, options.onProgress);
     mkdirSync(ws.home, { recursive: true, mode: 0o700 });
     writeAtomic(ws.env, renderEnv(envOf(spec)), 0o600);
-    const repo = spec.repo ? localRepo(spec.repo) : undefined;
     if (repo && !existsSync(join(ws.project, '.git'))) {
       rmSync(ws.project, { recursive: true, force: true });
       options.onProgress?.({ step: 'Cloning the repository', detail: repo });
@@ -106,6 +107,26 @@ export class LocalRuntime implements Runtime {
     }
     mkdirSync(ws.project, { recursive: true, mode: 0o755 });
     writeAtomic(ws.meta, `${JSON.stringify(metaOf(spec, repo), null, 2)}\n`, 0o644);
+  }
+
+  /**
+   * A fork starts with a copy of its source's home and, when it has the same repo, of its project
+   * (uncommitted work included). Copied into a staging name and renamed, so a half copy is never taken for a home.
+   */
+  private copyWorkspace(from: string, ws: WorkspacePaths, repo: string | undefined, onProgress?: OnProgress): void {
+    const source = this.paths(from);
+    const meta = readMeta(source.meta);
+    if (!meta) throw new SparkError(`The local spark "${from}" is incomplete; it cannot be forked.`, { hint: `See it with: spark status ${from}`, code: 'NOT_READY' });
+    onProgress?.({ step: 'Copying the workspace', detail: from });
+    const copy = (src: string, dest: string): void => {
+      if (!existsSync(src)) return;
+      const staging = `${dest}.copying`;
+      rmSync(staging, { recursive: true, force: true });
+      cpSync(src, staging, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      renameSync(staging, dest);
+    };
+    if ((meta.repo ?? undefined) === repo && !existsSync(ws.project)) copy(source.project, ws.project);
+    copy(source.home, ws.home);
   }
 
   /** Nothing to wait for: a workspace is ready once it is complete. */

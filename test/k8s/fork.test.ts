@@ -1,0 +1,93 @@
+/**
+ * `spark create NEW --from NAME` on the real control plane with a real PostgreSQL: the fork's
+ * database is a copy of its source's; its home PVC is a clone (spec.dataSource) only when the source
+ * volume's provisioner can clone, else a fresh home, said plainly. The test cluster's provisioner is
+ * the in-tree hostPath one, which cannot clone: the clone path is shown by a source volume whose
+ * provisioner annotation names a CSI driver.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { before, test } from 'node:test';
+import { kubectl, kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
+import { runSpark, SPARK_BIN } from '../support/cli.js';
+import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
+
+const server: TestServer = testServers()[0]!;
+let cluster: ClusterInfo;
+let env: Record<string, string>;
+
+before(() => {
+  cluster = testCluster();
+  const home = mkdtempSync(join(tmpdir(), 'spark-k8s-fork-'));
+  writeFileSync(join(home, 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test@spark\n');
+  env = { ...sparkEnv(server), HOME: home, SPARK_CONFIG: join(home, 'config.json'), KUBECONFIG: cluster.kubeconfig, SSH_PUBLIC_KEY_PATH: join(home, 'id_ed25519.pub'), ANTHROPIC_API_KEY: 'sk-ant-fake' };
+});
+
+async function sql(database: string, text: string): Promise<unknown[]> {
+  const client = await superuserClient(server, database);
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function leftOf(name: string): Promise<string> {
+  const objects = await kubectlOk(cluster, ['get', 'deployments,services,persistentvolumeclaims,configmaps,secrets', '-n', 'spark', '-l', `spark-name=${name}`, '-o', 'name']);
+  const dbs = await sql(server.adminDatabase, `SELECT datname FROM pg_database WHERE datname = '${name}'`);
+  return `${objects.trim()}${dbs.length ? ` database ${name}` : ''}`;
+}
+
+test('a fork on a cluster that cannot clone volumes: database and repo copied, a fresh home said plainly', async () => {
+  const parent = unique('parent');
+  const child = unique('child');
+  try {
+    const made = await runSpark(['create', parent, '--no-shell', '--repo', 'https://github.com/me/app.git'], { env, timeoutMs: 120_000 });
+    assert.equal(made.code, 0, made.stderr);
+    await sql(parent, `CREATE TABLE notes (id int); INSERT INTO notes VALUES (1), (2)`);
+
+    const forked = await runSpark(['create', child, '--from', parent, '--no-shell'], { env, timeoutMs: 120_000 });
+    assert.equal(forked.code, 0, forked.stderr);
+    assert.match(forked.stderr, new RegExp(`home volume: fresh, not a copy of ${parent}'s: its storage provisioner kubernetes.io/host-path cannot clone volumes`));
+    assert.match(forked.stdout, new RegExp(`from +${parent}: database and home volume copied`));
+    assert.deepEqual(await sql(child, 'SELECT id FROM notes ORDER BY id'), [{ id: 1 }, { id: 2 }]);
+    const pvc = JSON.parse(await kubectlOk(cluster, ['get', 'pvc', `${child}-storage`, '-n', 'spark', '-o', 'json'])) as { spec: { dataSource?: unknown }; status: { phase: string } };
+    assert.equal(pvc.spec.dataSource, undefined);
+    assert.equal(pvc.status.phase, 'Bound');
+    const listed = JSON.parse((await runSpark(['list', '--json'], { env })).stdout) as { sparks: Array<{ name: string; repo: string | null }> };
+    assert.equal(listed.sparks.find((s) => s.name === child)?.repo, 'https://github.com/me/app.git', 'the repo follows the source');
+  } finally {
+    await runSpark(['delete', child, parent, '--yes', '--ignore-not-found'], { env, timeoutMs: 120_000 });
+  }
+  assert.equal(await leftOf(child), '');
+  assert.equal(await leftOf(parent), '');
+});
+
+test('a fork whose source volume came from a CSI driver asks for a clone: its PVC carries spec.dataSource (the real API server accepts it)', async () => {
+  const parent = unique('csisrc');
+  const child = unique('csifork');
+  try {
+    const made = await runSpark(['create', parent, '--no-shell'], { env, timeoutMs: 120_000 });
+    assert.equal(made.code, 0, made.stderr);
+    await kubectlOk(cluster, ['annotate', 'pvc', `${parent}-storage`, '-n', 'spark', '--overwrite', 'volume.kubernetes.io/storage-provisioner=csi.spark.test']);
+
+    // The hostPath provisioner will refuse the clone, so the fork never gets Ready: watch its claim while it waits.
+    const fork = spawn(process.execPath, [SPARK_BIN, 'create', child, '--from', parent, '--no-shell', '--timeout', '20s'], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => fork.on('close', resolve));
+    let dataSource = '';
+    for (const deadline = Date.now() + 60_000; !dataSource && Date.now() < deadline; await delay(200)) {
+      const got = await kubectl(cluster, ['get', 'pvc', `${child}-storage`, '-n', 'spark', '-o', 'jsonpath={.spec.dataSource.kind}/{.spec.dataSource.name}']);
+      if (got.code === 0) dataSource = got.stdout.trim();
+    }
+    assert.equal(dataSource, `PersistentVolumeClaim/${parent}-storage`);
+    assert.notEqual(await exited, 0, 'the claim cannot be provisioned here, so the fork does not get Ready');
+  } finally {
+    await runSpark(['delete', child, parent, '--yes', '--ignore-not-found'], { env, timeoutMs: 120_000 });
+  }
+  assert.equal(await leftOf(child), '');
+  assert.equal(await leftOf(parent), '');
+});
