@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { SparkError, usageError } from '../errors.js';
+import { SparkError, usageError, type ExitCode } from '../errors.js';
 import { guardStream, redact } from '../redact.js';
 import { jsonText, printable, printableLines } from './printable.js';
 import { register as registerAdmin } from './commands/admin.js';
@@ -84,8 +84,12 @@ function commandIn(program: Command, argv: string[]): Command {
   return command;
 }
 
-/** The one place that turns an outcome into output and an exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * The one place that turns an outcome into output and an exit code: an ExitCode, or the exit code
+ * of the program `spark shell` ran (a command that ends without an error may leave one in
+ * process.exitCode: failed checks, a shell's own status).
+ */
+export async function main(argv: string[]): Promise<ExitCode | number> {
   try {
     const program = buildProgram(wantsJson(argv));
     // What the completion scripts call at TAB: answered from the command tree and the name cache.
@@ -99,10 +103,9 @@ export async function main(argv: string[]): Promise<number> {
       await program.parseAsync(argv, { from: 'user' });
     } catch (error) {
       if (!(error instanceof CommanderError)) throw error;
-      // --help, --version and `spark help [COMMAND]` succeed; bare `spark` shows help as a usage error.
-      if (error.exitCode === 0) return 0;
-      if (!USAGE_CODES.has(error.code)) return error.exitCode || 1;
-      if (!wantsJson(argv)) return 2; // commander has said what was wrong on stderr
+      const code = commanderExitCode(error);
+      // With --json a usage error is reported as JSON; otherwise commander has said what was wrong on stderr.
+      if (code !== 2 || !wantsJson(argv)) return code;
       const path = commandPath(commandIn(program, argv));
       throw usageError(error.code === 'commander.help' ? 'No command given.' : error.message.replace(/^error: /, ''), `Run "spark ${path ? `${path} ` : ''}--help" for usage.`);
     }
@@ -118,8 +121,15 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(sparkError.code === 'INTERRUPTED' ? `${message}\n` : `error: ${message}\n`);
       if (sparkError.hint) process.stderr.write(`fix: ${printableLines(sparkError.hint).split('\n').join('\n     ')}\n`);
     }
+    // 1 failure, 2 usage, 130 interrupted: carried by the error (errors.ts).
     return sparkError.exitCode;
   }
+}
+
+/** --help, --version and `spark help [COMMAND]` succeed; a wrong command line (and bare `spark`) is a usage error. */
+function commanderExitCode(error: CommanderError): ExitCode {
+  if (error.exitCode === 0) return 0;
+  return USAGE_CODES.has(error.code) ? 2 : 1;
 }
 
 /** Exit only once stdout and stderr are flushed: a piped `--json` must never be cut short. */

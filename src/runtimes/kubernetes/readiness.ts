@@ -4,7 +4,7 @@
  * will not fix itself (a missing image, a crash loop, an unschedulable pod, a volume that cannot be
  * provisioned) ends the wait at once with the cause and its fix — not at the deadline.
  */
-import { SparkError } from '../../errors.js';
+import { SparkError, type SparkErrorCode } from '../../errors.js';
 import type { OnProgress } from '../../core/ports.js';
 import { k8s, type KubeClient } from './client.js';
 import { httpStatusOf, mapKubeError, type KubeOperation } from './errors.js';
@@ -37,7 +37,7 @@ export interface VerdictContext {
 const IMAGE_FATAL = new Set(['ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 const CONFIG_FATAL = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
-function fatal(reason: string, message: string, hint: string, code: string): Verdict {
+function fatal(reason: string, message: string, hint: string, code: SparkErrorCode): Verdict {
   return { kind: 'fatal', reason, error: new SparkError(message, { hint, code }) };
 }
 
