@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { SparkError, usageError, type ExitCode } from '../errors.js';
-import { guardStream, redact } from '../redact.js';
 import { jsonText, printable, printableLines } from './printable.js';
 import { register as registerAdmin } from './commands/admin.js';
 import { register as registerConfig } from './commands/config.js';
@@ -12,13 +11,11 @@ import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerVersion } from './commands/version.js';
 import { addExamples, commandPath } from './help.js';
+import { stderr, stdout } from './terminal.js';
 
 declare const SPARK_VERSION: string;
 const version = typeof SPARK_VERSION === 'string' ? SPARK_VERSION : '0.0.0-dev';
 
-// Everything spark prints passes through the redaction step.
-guardStream(process.stdout);
-guardStream(process.stderr);
 // `spark list | head`: a reader that has gone is no failure. Later writes go nowhere and the command
 // still finishes, so a create is never cut short half-way.
 for (const stream of [process.stdout, process.stderr]) {
@@ -47,8 +44,9 @@ function buildProgram(json = false): Command {
     .showHelpAfterError('(run "spark --help" for usage)')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride();
-  // With --json, main reports usage errors as JSON on stdout instead of commander's words on stderr.
-  if (json) program.configureOutput({ writeErr: () => {}, outputError: () => {} });
+  // Commander's help and errors go through the redacting writers like everything else. With --json,
+  // main reports usage errors as JSON on stdout instead of commander's words on stderr.
+  program.configureOutput(json ? { writeOut: (text) => stdout.write(text), writeErr: () => {}, outputError: () => {} } : { writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) });
   registerCreate(program);
   registerLifecycle(program);
   registerObserve(program);
@@ -96,7 +94,7 @@ export async function main(argv: string[]): Promise<ExitCode | number> {
     if (argv[0] === '__complete') {
       const { completions } = await import('./complete.js');
       const candidates = completions(program, argv.slice(1));
-      if (candidates.length) process.stdout.write(`${candidates.join('\n')}\n`);
+      if (candidates.length) stdout.write(`${candidates.join('\n')}\n`);
       return 0;
     }
     try {
@@ -113,13 +111,13 @@ export async function main(argv: string[]): Promise<ExitCode | number> {
   } catch (error) {
     const sparkError = error instanceof SparkError ? error : new SparkError(`Unexpected error: ${(error as Error)?.stack ?? String(error)}`, { hint: 'This is a bug in spark; please report it with the command you ran.', code: 'INTERNAL' });
     if (wantsJson(argv)) {
-      process.stdout.write(`${jsonText({ error: { code: sparkError.code, message: redact(sparkError.message), hint: sparkError.hint ?? null, exitCode: sparkError.exitCode } })}\n`);
+      stdout.write(`${jsonText({ error: { code: sparkError.code, message: sparkError.message, hint: sparkError.hint ?? null, exitCode: sparkError.exitCode } })}\n`);
     } else {
       // Ctrl-C is the user's choice, not a failure: said plainly, without "error:". Messages quote
       // servers and other programs: shown on one line, so nothing can forge a fix: line.
       const message = sparkError.code === 'INTERNAL' ? printableLines(sparkError.message) : printable(sparkError.message);
-      process.stderr.write(sparkError.code === 'INTERRUPTED' ? `${message}\n` : `error: ${message}\n`);
-      if (sparkError.hint) process.stderr.write(`fix: ${printableLines(sparkError.hint).split('\n').join('\n     ')}\n`);
+      stderr.write(sparkError.code === 'INTERRUPTED' ? `${message}\n` : `error: ${message}\n`);
+      if (sparkError.hint) stderr.write(`fix: ${printableLines(sparkError.hint).split('\n').join('\n     ')}\n`);
     }
     // 1 failure, 2 usage, 130 interrupted: carried by the error (errors.ts).
     return sparkError.exitCode;

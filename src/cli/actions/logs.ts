@@ -18,8 +18,8 @@ export async function logsCommand(ctx: Context, name: string, options: { follow:
   const lines: string[] = [];
   let partial = '';
   const emit = (line: string): void => {
-    if (!ctx.ui.json) process.stdout.write(`${printable(line)}\n`);
-    else if (options.follow) process.stdout.write(`${JSON.stringify({ line })}\n`);
+    if (!ctx.ui.json) ctx.ui.print(`${printable(line)}\n`);
+    else if (options.follow) ctx.ui.print(`${JSON.stringify({ line })}\n`);
     else lines.push(line);
   };
   try {
@@ -39,7 +39,7 @@ export async function logsCommand(ctx: Context, name: string, options: { follow:
     process.off('SIGTERM', onSignal);
     await backend.close();
   }
-  if (ctx.ui.json && !options.follow) process.stdout.write(`${jsonText({ name, lines })}\n`);
+  if (ctx.ui.json && !options.follow) ctx.ui.print(`${jsonText({ name, lines })}\n`);
   // Following ends with Ctrl-C: said plainly, exit 130.
   if (stop.signal.aborted) throw interrupted(`Stopped following the log of ${name}.`);
 }

@@ -16,7 +16,7 @@ export async function statusCommand(ctx: Context, name: string, format: OutputFo
   try {
     const status = await sparkStatus(backend, name);
     if (format === 'yaml') return await printYaml(status);
-    if (format === 'name') return void process.stdout.write(`${status.name}\n`);
+    if (format === 'name') return ui.print(`${status.name}\n`);
     const width = format === 'wide' ? undefined : terminalWidth();
     const { default: stringWidth } = await import('string-width');
     ui.result(status, () => {
