@@ -37,10 +37,6 @@ function base64Cores(bytes: Buffer): string[] {
   });
 }
 
-export function forgetSecretsForTests(): void {
-  secrets.clear();
-}
-
 // scheme://user:password@host → scheme://user:***@host
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)@/gi;
 // conninfo and query-string forms: password=secret

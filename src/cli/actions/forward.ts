@@ -1,20 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { portFree } from '../../net.js';
 import { forwardTo, parsePortForwards } from '../../core/observe.js';
 import type { ShellInvocation } from '../../core/ports.js';
 import { locateSpark, openBackend, reservedNames } from '../../backends.js';
 import { SparkError, interrupted } from '../../errors.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
-
-/** Whether this machine's loopback port can be listened on now (ssh binds it a moment later). */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
 
 /** `spark forward NAME PORT[:REMOTE]...`: the URLs on stdout, then ssh holds the forwards until Ctrl-C. */
 export async function forwardCommand(ctx: Context, name: string, specs: string[]): Promise<void> {
@@ -25,7 +16,7 @@ export async function forwardCommand(ctx: Context, name: string, specs: string[]
   const backend = await openBackend(await locateSpark(name, config), config);
   let invocation: ShellInvocation;
   try {
-    invocation = await forwardTo(backend, name, forwards, portFree);
+    invocation = await forwardTo(backend, name, forwards, (port) => portFree(port)); // ssh binds it a moment later
   } finally {
     await backend.close();
   }

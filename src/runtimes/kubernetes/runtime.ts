@@ -40,7 +40,7 @@ import {
   sparksSelector,
   tailnetHostname,
 } from './labels.js';
-import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ManifestOptions, type SparkObject } from './manifests.js';
+import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ConfigReader, type ManifestOptions, type SparkObject } from './manifests.js';
 import { observeCapabilities } from './observe.js';
 import { accessChecks, describeAccess } from './permissions.js';
 import { follow, millis, podVerdict, waitForPod } from './readiness.js';
@@ -716,13 +716,8 @@ export class KubernetesRuntime implements Runtime {
   }
 }
 
-/** The settings a runtime is made from (a Config satisfies it). */
-export interface RuntimeConfig {
-  get(key: string): string | undefined;
-}
-
 /** Open the runtime for this configuration: kubeconfig the kubectl way, the namespace, the object options. */
-export function openKubernetesRuntime(config: RuntimeConfig, options: { env?: NodeJS.ProcessEnv; deleteWaitMs?: number } = {}): KubernetesRuntime {
+export function openKubernetesRuntime(config: ConfigReader, options: { env?: NodeJS.ProcessEnv; deleteWaitMs?: number } = {}): KubernetesRuntime {
   const settings: ClusterSettings = { KUBECONFIG: config.get('KUBECONFIG'), SPARK_CONTEXT: config.get('SPARK_CONTEXT'), SPARK_NAMESPACE: config.get('SPARK_NAMESPACE') };
   const client = openKubeClient(settings, { env: options.env });
   return new KubernetesRuntime(client, { manifests: manifestOptionsFromConfig(config), ssh: config.get('SPARK_SSH'), deleteWaitMs: options.deleteWaitMs });
