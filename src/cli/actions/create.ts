@@ -7,6 +7,7 @@ import { requirePublicKeys } from '../../config/ssh-key.js';
 import { usageError } from '../../errors.js';
 import { validateName } from '../../names/index.js';
 import { configChecks, openBackend, requireRuntime, reservedNames } from '../../backends.js';
+import { runtimeEntry } from '../../runtimes/registry.js';
 import { runAttached } from '../attached.js';
 import type { Context } from '../context.js';
 import { updateNames } from '../name-cache.js';
@@ -29,9 +30,10 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   const config = await ctx.config({ SPARK_RUNTIME: request.runtime });
   if (request.name !== undefined) validateName(request.name, reservedNames(config));
   const kind = await requireRuntime(config);
-  if (request.repo !== undefined) checkRepo(request.repo, kind === 'local');
+  const runtime = runtimeEntry(kind);
+  if (request.repo !== undefined) checkRepo(request.repo, runtime.clonesLocalPaths);
   // The key is copied into the spark's ConfigMap: only checked public key lines, and only where it is used.
-  const sshPublicKey = kind === 'kubernetes' ? (await requirePublicKeys(config.require('SSH_PUBLIC_KEY_PATH'))).text : undefined;
+  const sshPublicKey = runtime.needsSshKey ? (await requirePublicKeys(config.require('SSH_PUBLIC_KEY_PATH'))).text : undefined;
   if (!config.get('ANTHROPIC_API_KEY') && !ui.options.quiet) ui.warn('ANTHROPIC_API_KEY is not set: Claude Code in the spark will ask you to log in.');
 
   const backend = await openBackend(kind, config);
@@ -77,11 +79,12 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
     updateNames([result.name]);
     const { spark } = result;
     const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: request.repo ?? null };
+    const connect = runtime.connectHint({ name: result.name, ssh: spark.ssh });
     ui.result(data, () =>
       [
         `${ui.bold('name')}      ${result.name}`,
         `${ui.bold('database')}  ${result.database}`,
-        kind === 'local' ? `${ui.bold('shell')}     spark shell ${result.name}` : `${ui.bold('ssh')}       ${printable(spark.ssh ?? `ssh user@spark-${result.name}`)}${spark.host ? ` (${printable(spark.host)})` : ''}`,
+        `${ui.bold(connect.via)}${' '.repeat(10 - connect.via.length)}${printable(connect.command)}${spark.host ? ` (${printable(spark.host)})` : ''}`,
         request.repo ? `${ui.bold('repo')}      ${printable(request.repo)}` : '',
       ].filter(Boolean).join('\n'),
     );

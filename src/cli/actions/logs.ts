@@ -1,5 +1,5 @@
 import { sparkLogs } from '../../core/observe.js';
-import { locateSpark, openBackend, reservedNames } from '../../backends.js';
+import { openBackendOf } from '../../backends.js';
 import { interrupted } from '../../errors.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
@@ -9,8 +9,7 @@ import { jsonText, printable } from '../printable.js';
 export async function logsCommand(ctx: Context, name: string, options: { follow: boolean; sinceMs?: number }): Promise<void> {
   validateName(name);
   const config = await ctx.config();
-  validateName(name, reservedNames(config));
-  const backend = await openBackend(await locateSpark(name, config), config);
+  const backend = await openBackendOf(name, config);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
