@@ -8,5 +8,5 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // eslint-disable-next-line no-restricted-syntax
   process.stdout.write(`${typeof SPARK_VERSION === 'string' ? SPARK_VERSION : '0.0.0-dev'}\n`);
 } else {
-  await import('./main.js');
+  await (await import('./main.js')).run(args);
 }

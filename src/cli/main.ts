@@ -31,7 +31,8 @@ const USAGE_CODES = new Set([
   'commander.conflictingOption', 'commander.help',
 ]);
 
-function buildProgram(json = false): Command {
+/** The whole command tree, with no action run yet (tests parse argv with it: test/cli/argv.test.ts). */
+export function buildProgram(json = false): Command {
   const program = new Command('spark')
     .description('Disposable development environments, each with its own PostgreSQL database.')
     .version(version, '-V, --version', 'print the version')
@@ -135,6 +136,9 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
-const code = await main(process.argv.slice(2));
-await Promise.all([flush(process.stdout), flush(process.stderr)]);
-process.exit(code);
+/** The process: run the command, then exit here and nowhere else (src/cli/entry.ts calls this). */
+export async function run(argv: string[]): Promise<never> {
+  const code = await main(argv);
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}
