@@ -27,6 +27,12 @@ async function refusal(work: Promise<unknown>): Promise<SparkError> {
   assert.fail('the delete went ahead');
 }
 
+/** A database of the spark's name that is not the spark's: untagged, and not the one its URL names. */
+function strangerDatabase(backend: MemoryBackend, name: string): void {
+  backend.databases.databases.set(name, { name, owner: 'spark', ours: false });
+  backend.runtime.sparks.get(name)!.spec.databaseName = 'elsewhere';
+}
+
 const intact = (backend: MemoryBackend, name: string): void => {
   assert.ok(backend.runtime.sparks.has(name), 'objects kept');
   assert.ok(backend.databases.databases.has(name), 'database kept');
@@ -49,28 +55,23 @@ test('refused while a create of that name still runs (its in-flight mark)', asyn
   intact(backend, 'busy-bee');
 });
 
-test('refused when the runtime cannot be read, with the reason\'s fix', async () => {
-  const backend = await withSpark('far-fox');
-  backend.runtime.script.fail('creating', new SparkError('cluster unreachable', { code: 'KUBE_UNREACHABLE', hint: 'Check the VPN.' }));
-  const error = await refusal(deleteSpark(backend, 'far-fox', { keepDatabase: false }));
-  assert.equal(error.code, 'KUBE_UNREACHABLE');
-  assert.equal(error.hint, 'Check the VPN.');
-  intact(backend, 'far-fox');
-});
-
-test('refused when the database server cannot be asked (its database would be stranded), offering --keep-db', async () => {
-  const backend = await withSpark('lost-lynx');
-  backend.databases.script.fail('get', new Error('connection refused'));
-  const error = await refusal(deleteSpark(backend, 'lost-lynx', { keepDatabase: false }));
-  assert.equal(error.code, 'DB_UNREACHABLE');
-  assert.equal(error.hint, 'Or delete only the spark, keeping its database: spark delete lost-lynx --keep-db');
-  intact(backend, 'lost-lynx');
-});
+// A part that cannot be asked: nothing is deleted, and the fix is named.
+for (const [why, breakIt, code, hint] of [
+  ['the runtime cannot be read (the reason\'s fix)', (b: MemoryBackend) => b.runtime.script.fail('creating', new SparkError('cluster unreachable', { code: 'KUBE_UNREACHABLE', hint: 'Check the VPN.' })), 'KUBE_UNREACHABLE', 'Check the VPN.'],
+  ['the database server cannot be asked (its database would be stranded; --keep-db offered)', (b: MemoryBackend) => b.databases.script.fail('get', new Error('connection refused')), 'DB_UNREACHABLE', 'Or delete only the spark, keeping its database: spark delete far-fox --keep-db'],
+] as const) {
+  test(`refused when ${why}`, async () => {
+    const backend = await withSpark('far-fox');
+    breakIt(backend);
+    const error = await refusal(deleteSpark(backend, 'far-fox', { keepDatabase: false }));
+    assert.deepEqual([error.code, error.hint], [code, hint]);
+    intact(backend, 'far-fox');
+  });
+}
 
 test('refused when the database of that name is not the spark\'s; --force-db drops it', async () => {
   const backend = await withSpark('shared-name');
-  backend.databases.databases.set('shared-name', { name: 'shared-name', owner: 'spark', ours: false });
-  backend.runtime.sparks.get('shared-name')!.spec.databaseName = 'elsewhere';
+  strangerDatabase(backend, 'shared-name');
   const error = await refusal(deleteSpark(backend, 'shared-name', { keepDatabase: false }));
   assert.equal(error.code, 'DB_NOT_SPARKS');
   assert.match(error.message, /no spark in this namespace names it/);
@@ -82,8 +83,7 @@ test('refused when the database of that name is not the spark\'s; --force-db dro
 
 test('a local spark\'s refusal speaks of local sparks', async () => {
   const backend = await withSpark('here-hare', 'local');
-  backend.databases.databases.set('here-hare', { name: 'here-hare', owner: 'spark', ours: false });
-  backend.runtime.sparks.get('here-hare')!.spec.databaseName = 'elsewhere';
+  strangerDatabase(backend, 'here-hare');
   assert.match((await refusal(deleteSpark(backend, 'here-hare', { keepDatabase: false }))).message, /no local spark names it/);
 });
 
