@@ -7,7 +7,7 @@
  * Adapters are imported lazily inside each entry: `spark --version` and `--help` load neither the
  * Kubernetes client nor the PostgreSQL driver.
  */
-import { describeSource, type Config } from '../config/index.js';
+import { describeSource, type Config, type ConfigValues } from '../config/index.js';
 import type { Backend } from '../core/backend.js';
 import type { CapabilityName, CheckResult, RuntimeKind } from '../core/ports.js';
 import { SparkError } from '../errors.js';
@@ -35,8 +35,12 @@ export interface RuntimeEntry {
   holds?(config: Config, name: string): Promise<boolean>;
   /** Has this runtime been used on this machine (a spark name not found anywhere else is looked up here)? */
   usedHere(config: Config): boolean;
+  /** Configuration this runtime keeps for the CLI (below the config file in precedence), read while configuration loads. */
+  configSource?(partial: ConfigValues): Promise<ConfigValues | undefined>;
   /** The names of its sparks known without a server, for "did you mean". */
   knownNames?(config: Config): string[];
+  /** The runtime runs its own PostgreSQL server: its version, if it runs (never started for this). */
+  ownServerVersion?(config: Config): Promise<string | undefined>;
   /** Checks of this runtime's own configuration, before any server is asked. */
   configChecks(config: Config): Promise<CheckResult[]>;
   /** How to reach the spark, given what the runtime reported of it. */
@@ -61,6 +65,8 @@ export const RUNTIMES = {
         hint: 'To try spark on this machine instead, run: spark create --runtime local   (or export SPARK_RUNTIME=local)\nTo use a cluster, set KUBECONFIG or pass --context.',
         code: 'NO_CLUSTER',
       }),
+    // The spark-cli-config Secret in the spark namespace.
+    configSource: async (partial) => (await import('./kubernetes/cli-config-secret.js')).readCliConfigSecret(partial),
     notAsked: (config) => `(No Kubernetes cluster was asked: no kubeconfig was found, ${describeKubeconfigSearch({ KUBECONFIG: config.get('KUBECONFIG') })}.)`,
     inUse: async (config) => hasClusterConfig(clusterSettings(config)),
     usedHere: (config) => hasClusterConfig(clusterSettings(config)),
@@ -96,6 +102,12 @@ export const RUNTIMES = {
     usedHere: (config) => config.get('SPARK_RUNTIME') === 'local' || hasLocalData(config),
     knownNames: localSparkNames,
     configChecks: async () => [],
+    ownServerVersion: async (config) => {
+      const { embeddedStatus } = await import('./local/index.js');
+      const status = await embeddedStatus(config.require('SPARK_DATA_DIR'));
+      if (!status.running) throw new Error('the embedded server is not running (it starts on demand)');
+      return status.version;
+    },
     connectHint: (spark) => ({ via: 'shell', command: `spark shell ${spark.name}` }),
     needsSshKey: false,
     clonesLocalPaths: true,
