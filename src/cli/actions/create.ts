@@ -107,10 +107,9 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
 function checkRepo(repo: string, allowLocal: boolean): void {
   const why = repoProblem(repo, allowLocal);
   if (!why) return;
-  const kind = repoKind(repo);
   throw usageError(
     `--repo ${JSON.stringify(repo)} ${why}.`,
-    kind === 'local'
+    repoKind(repo) === 'local'
       ? 'Give a URL the cluster can clone, e.g. --repo https://github.com/me/app.git or --repo git@github.com:me/app.git, or create the spark here: --runtime local'
       : 'Give a repository git can clone, e.g. --repo https://github.com/me/app.git or --repo git@github.com:me/app.git (or, with --runtime local, a local path).',
   );
