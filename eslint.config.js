@@ -18,6 +18,17 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Redaction belongs to the output: spark writes through a RedactingWriter (src/redact.ts,
+  // src/cli/terminal.ts), never to the process streams directly.
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "MemberExpression[object.object.name='process'][object.property.name=/^(stdout|stderr)$/][property.name='write']", message: 'Write through a redacting writer (src/cli/terminal.ts, or createRedactingWriter for another sink).' },
+        { selector: "MemberExpression[object.name='console']", message: 'Write through a redacting writer (src/cli/terminal.ts, or createRedactingWriter for another sink).' },
+      ],
+    },
+  },
   // Layers point one way: cli → core → ports ← adapters. The core knows no adapter, no driver and
   // no terminal; adapters never reach back into the CLI.
   {

@@ -2,31 +2,20 @@
  * The composition root: which adapters make a Backend of each kind. Adapters are imported lazily,
  * so a command only pays for the client libraries it uses.
  */
-import { describeSource, type Config } from './config/index.js';
+import type { Config } from './config/index.js';
 import type { Backend } from './core/backend.js';
 import type { CheckResult, RuntimeKind } from './core/ports.js';
 import type { PasswordPorts } from './core/rotate.js';
-import { SparkError } from './errors.js';
-import { describeKubeconfigSearch, hasClusterConfig as hasKubeConfig } from './runtimes/kubernetes/cluster-config.js';
-
-const openers = {
-  kubernetes: async (config: Config): Promise<Backend> => {
-    const { openKubernetesBackend } = await import('./runtimes/kubernetes/backend.js');
-    return openKubernetesBackend(config);
-  },
-  local: async (config: Config): Promise<Backend> => {
-    const { openLocalBackend } = await import('./runtimes/local/index.js');
-    return openLocalBackend(config);
-  },
-} satisfies Record<RuntimeKind, (config: Config) => Promise<Backend>>;
+import { validateName } from './names/index.js';
+import { RUNTIME_KINDS, runtimeEntry } from './runtimes/registry.js';
 
 export function openBackend(kind: RuntimeKind, config: Config): Promise<Backend> {
-  return openers[kind](config);
+  return runtimeEntry(kind).open(config);
 }
 
 /** A kubeconfig file or in-cluster credentials exist (checked without loading the Kubernetes client). */
 export function hasClusterConfig(config: Config): boolean {
-  return hasKubeConfig({ KUBECONFIG: config.get('KUBECONFIG'), SPARK_CONTEXT: config.get('SPARK_CONTEXT') });
+  return runtimeEntry('kubernetes').isConfigured(config);
 }
 
 /** What rotate-password and repair work on: the spark role and, with a cluster, the sparks' Secrets and spark-cli-config. */
@@ -43,51 +32,26 @@ export async function openPasswordPorts(config: Config): Promise<PasswordPorts &
 /** The runtime this command uses; never a silent switch from Kubernetes to local. */
 export async function requireRuntime(config: Config): Promise<RuntimeKind> {
   const kind = config.get('SPARK_RUNTIME') as RuntimeKind;
-  if (kind === 'kubernetes' && !hasClusterConfig(config)) {
-    const searched = describeKubeconfigSearch({ KUBECONFIG: config.get('KUBECONFIG') });
-    throw new SparkError(`No Kubernetes cluster is configured: no kubeconfig was found (${searched}) and spark is not running inside a cluster.`, {
-      hint: 'To try spark on this machine instead, run: spark create --runtime local   (or export SPARK_RUNTIME=local)\nTo use a cluster, set KUBECONFIG or pass --context.',
-      code: 'NO_CLUSTER',
-    });
-  }
+  const entry = runtimeEntry(kind);
+  if (!entry.isConfigured(config)) throw entry.notConfigured!(config);
   return kind;
 }
 
 /** Backends that may hold sparks, for list and doctor: the cluster if configured, local if used. */
 export async function knownBackendKinds(config: Config): Promise<RuntimeKind[]> {
-  const kinds: RuntimeKind[] = [];
-  if (hasClusterConfig(config)) kinds.push('kubernetes');
-  const { hasLocalSparks } = await import('./runtimes/local/index.js');
-  if (config.get('SPARK_RUNTIME') === 'local' || (await hasLocalSparks(config))) kinds.push('local');
-  return kinds;
+  const inUse = await Promise.all(RUNTIME_KINDS.map((kind) => runtimeEntry(kind).inUse(config)));
+  return RUNTIME_KINDS.filter((_, i) => inUse[i]);
 }
 
 /** The checks of configuration itself, before any server is asked. */
 export async function configChecks(config: Config, kind: RuntimeKind): Promise<CheckResult[]> {
-  const checks: CheckResult[] = [{ id: 'config', title: 'Configuration is valid', status: 'ok', detail: `runtime ${kind}; config file ${config.file}` }];
-  if (kind === 'kubernetes') {
-    checks.push(
-      config.get('POSTGRES_PASSWORD')
-        ? { id: 'config-password', title: 'POSTGRES_PASSWORD is set', status: 'ok', detail: `from ${describeSource(config.sources.POSTGRES_PASSWORD, config.file)}` }
-        : { id: 'config-password', title: 'POSTGRES_PASSWORD is set', status: 'fail', blocking: true, fix: 'Set it: source deploy/load-env.sh, export POSTGRES_PASSWORD=..., or put it in the spark-cli-config Secret (spark admin setup-db writes it).' },
-    );
-    const keyPath = config.get('SSH_PUBLIC_KEY_PATH')!;
-    const { keyFix, readPublicKeys } = await import('./config/ssh-key.js');
-    const keys = await readPublicKeys(keyPath);
-    checks.push(
-      keys && !('kind' in keys)
-        ? { id: 'ssh-key', title: 'SSH public key is valid', status: 'ok', detail: `${keyPath} (${keys.types.join(', ')})` }
-        : { id: 'ssh-key', title: 'SSH public key is valid', status: 'fail', blocking: true, detail: keys ? `${keyPath}: ${keys.reason}` : `${keyPath} not found`, fix: keyFix(keyPath, keys) },
-    );
-    const { CLI_VERSION, imageCheck } = await import('./runtimes/kubernetes/image.js');
-    checks.push(imageCheck(config.get('SPARK_IMAGE') ?? 'debian:bookworm', CLI_VERSION));
-  }
-  checks.push(
+  return [
+    { id: 'config', title: 'Configuration is valid', status: 'ok', detail: `runtime ${kind}; config file ${config.file}` },
+    ...(await runtimeEntry(kind).configChecks(config)),
     config.get('ANTHROPIC_API_KEY')
       ? { id: 'anthropic-key', title: 'ANTHROPIC_API_KEY is set', status: 'ok' }
       : { id: 'anthropic-key', title: 'ANTHROPIC_API_KEY is not set', status: 'warn', blocking: false, detail: 'Claude Code in sparks will ask you to log in', fix: 'export ANTHROPIC_API_KEY=sk-ant-... (or add it to the spark-cli-config Secret)' },
-  );
-  return checks;
+  ];
 }
 
 /**
@@ -96,13 +60,21 @@ export async function configChecks(config: Config, kind: RuntimeKind): Promise<C
  * name is no spark's: NOT_FOUND (not a complaint about a missing cluster).
  */
 export async function locateSpark(name: string, config: Config): Promise<RuntimeKind> {
-  const { hasLocalSpark, hasLocalData, localSparkNames } = await import('./runtimes/local/index.js');
-  if (await hasLocalSpark(config, name)) return 'local';
-  if (config.get('SPARK_RUNTIME') !== 'local' && hasClusterConfig(config)) return 'kubernetes';
-  if (config.get('SPARK_RUNTIME') === 'local' || hasLocalData(config)) return 'local';
+  for (const kind of RUNTIME_KINDS) if (await runtimeEntry(kind).holds?.(config, name)) return kind;
+  const chosen = config.get('SPARK_RUNTIME') as RuntimeKind;
+  if (runtimeEntry(chosen).isConfigured(config)) return chosen;
+  const used = RUNTIME_KINDS.find((kind) => runtimeEntry(kind).usedHere(config));
+  if (used) return used;
   const { notFoundError } = await import('./core/status.js');
-  const searched = describeKubeconfigSearch({ KUBECONFIG: config.get('KUBECONFIG') });
-  throw notFoundError(name, localSparkNames(config), `(No Kubernetes cluster was asked: no kubeconfig was found, ${searched}.)`);
+  const known = RUNTIME_KINDS.flatMap((kind) => runtimeEntry(kind).knownNames?.(config) ?? []);
+  const unasked = RUNTIME_KINDS.map((kind) => runtimeEntry(kind)).flatMap((entry) => (entry.isConfigured(config) ? [] : [entry.notAsked?.(config)])).filter(Boolean);
+  throw notFoundError(name, known, unasked.join('\n') || undefined);
+}
+
+/** The backend holding the spark called `name` (a name no spark may have is a usage error first). */
+export async function openBackendOf(name: string, config: Config): Promise<Backend> {
+  validateName(name, reservedNames(config));
+  return openBackend(await locateSpark(name, config), config);
 }
 
 /** Names no spark may have: besides PostgreSQL's own, the configured admin database and role. */

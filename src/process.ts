@@ -18,3 +18,22 @@ export function processRunning(pid: number): boolean {
     return true; // no procfs: trust kill(0)
   }
 }
+
+/** Field 22 of /proc/<pid>/stat: when the process started (clock ticks since boot). Undefined without procfs. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is the process that started at `start` still running (not a recycled pid)? */
+export function processAlive(pid: number, start?: string): boolean {
+  if (!processRunning(pid)) return false;
+  if (start === undefined) return true;
+  const now = processStart(pid);
+  return now === undefined || now === start;
+}

@@ -1,12 +1,12 @@
 /**
- * The single redaction step. Every byte spark writes to stdout or stderr passes through
- * `redact` (installed over process.stdout/stderr.write in main), so no password, token or
- * API key can leave the process, whatever code path produced the text.
+ * The single redaction step. Every sink spark writes to (the terminal's stdout and stderr, and
+ * any log file or HTTP response) is a RedactingWriter, so no password, token or API key can leave
+ * the process through it, whatever code path produced the text. Secrets are registered here as
+ * they become known (configuration, a generated password, a cluster token); every writer consults
+ * the same registry.
  */
 const secrets = new Set<string>();
 const MASK = '***';
-/** The one secret `revealOnce` is showing right now, left unmasked for that write only. */
-let revealing: string | undefined;
 
 /** Remember a value that must never be printed. Short values are ignored: they would mask ordinary words. */
 export function registerSecret(value: string | undefined | null): void {
@@ -37,10 +37,6 @@ function base64Cores(bytes: Buffer): string[] {
   });
 }
 
-export function forgetSecretsForTests(): void {
-  secrets.clear();
-}
-
 // scheme://user:password@host → scheme://user:***@host
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)@/gi;
 // conninfo and query-string forms: password=secret
@@ -66,30 +62,18 @@ function maskEncodedPasswords(text: string): string {
   });
 }
 
-export function redact(text: string): string {
+/** `text` with every registered secret and every password-bearing URL masked; `reveal` (one secret) is left as it is. */
+export function redact(text: string, reveal?: string): string {
   let out = maskEncodedPasswords(text);
   if (secrets.size > 0) {
     // Longest first, so a secret containing another is masked whole.
     for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-      if (secret !== revealing && out.includes(secret)) out = out.split(secret).join(MASK);
+      if (secret !== reveal && out.includes(secret)) out = out.split(secret).join(MASK);
     }
   }
   out = out.replace(URL_PASSWORD, (_m, head: string, pass: string) => (pass === MASK ? `${head}${pass}@` : `${head}${MASK}@`));
   out = out.replace(KEY_VALUE_PASSWORD, (_m, key: string) => `${key}=${MASK}`);
   return out;
-}
-
-/**
- * The one path by which a new secret (a password spark generated) reaches the user: `write` runs
- * with `secret` unmasked, for that synchronous write only; every other secret stays masked.
- */
-export function revealOnce(secret: string, write: () => void): void {
-  revealing = secret;
-  try {
-    write();
-  } finally {
-    revealing = undefined;
-  }
 }
 
 /** Mask a secret for display while keeping its recognisable prefix: sk-ant-api03-… → sk-ant-***. */
@@ -98,16 +82,28 @@ export function maskSecret(value: string): string {
   return prefix ? `${prefix}${MASK}` : MASK;
 }
 
-type Write = typeof process.stdout.write;
+/** Anything text can be written to: a process stream, a file stream, an HTTP response, a PassThrough. */
+export interface Sink {
+  write(chunk: string): unknown;
+}
 
-/** Route every write of a stream through `redact`. Idempotent. */
-export function guardStream(stream: NodeJS.WriteStream): void {
-  const marked = stream as NodeJS.WriteStream & { __sparkGuarded?: boolean };
-  if (marked.__sparkGuarded) return;
-  marked.__sparkGuarded = true;
-  const original = stream.write.bind(stream) as Write;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk);
-    return (original as (c: string, ...r: unknown[]) => boolean)(redact(text), ...rest);
-  }) as Write;
+/** A sink that masks secrets in whatever passes through it. */
+export interface RedactingWriter {
+  write(text: string): void;
+  /**
+   * The one path by which a new secret (a password spark generated) reaches the user: `text` is
+   * written with `secret` unmasked, this once; every other secret in it stays masked.
+   */
+  revealOnce(secret: string, text: string): void;
+  /** The sink written to (for what only it can tell, e.g. whether it is a terminal). */
+  readonly sink: Sink;
+}
+
+/** Wrap a sink so that nothing written through it can carry a secret. */
+export function createRedactingWriter<S extends Sink>(sink: S): RedactingWriter & { readonly sink: S } {
+  return {
+    sink,
+    write: (text) => void sink.write(redact(text)),
+    revealOnce: (secret, text) => void sink.write(redact(text, secret)),
+  };
 }

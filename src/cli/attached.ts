@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { SparkError } from '../errors.js';
 import type { ShellInvocation } from '../core/ports.js';
+import { stderr } from './terminal.js';
 
 /** Run a program attached to this terminal and return its exit code (ssh, or a local shell). */
 export function runAttached(invocation: ShellInvocation): Promise<number> {
@@ -17,7 +18,7 @@ export function runAttached(invocation: ShellInvocation): Promise<number> {
       process.off('SIGINT', ignore);
       // The user's own command (a local spark): answer as a shell would, 127 or 126.
       if (!invocation.installHint && (error.code === 'ENOENT' || error.code === 'EACCES')) {
-        process.stderr.write(`${invocation.program}: ${error.code === 'ENOENT' ? 'command not found' : 'permission denied'}\n`);
+        stderr.write(`${invocation.program}: ${error.code === 'ENOENT' ? 'command not found' : 'permission denied'}\n`);
         resolve(error.code === 'ENOENT' ? 127 : 126);
         return;
       }

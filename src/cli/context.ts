@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Config, ConfigValues } from '../config/index.js';
+import type { RuntimeKind } from '../core/ports.js';
 import { Ui } from './ui.js';
 
 export interface GlobalOptions {
@@ -37,9 +38,9 @@ export function contextFor(command: Command): Context {
         flags: { SPARK_NAMESPACE: globals.namespace, SPARK_CONTEXT: globals.context, ...flags },
         env,
         clusterSecret: async (partial) => {
-          if ((partial.SPARK_RUNTIME ?? 'kubernetes') !== 'kubernetes') return undefined;
-          const { readCliConfigSecret } = await import('../runtimes/kubernetes/cli-config-secret.js');
-          return readCliConfigSecret(partial);
+          const { runtimeEntry } = await import('../runtimes/registry.js');
+          // SPARK_RUNTIME is not validated yet here: an unknown kind has no entry.
+          return runtimeEntry((partial.SPARK_RUNTIME ?? 'kubernetes') as RuntimeKind)?.configSource?.(partial);
         },
       }),
   };

@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { SparkError, usageError } from '../errors.js';
-import { guardStream, redact } from '../redact.js';
+import { SparkError, usageError, type ExitCode } from '../errors.js';
 import { jsonText, printable, printableLines } from './printable.js';
 import { register as registerAdmin } from './commands/admin.js';
 import { register as registerConfig } from './commands/config.js';
@@ -15,13 +14,11 @@ import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerVersion } from './commands/version.js';
 import { addExamples, commandPath } from './help.js';
+import { stderr, stdout } from './terminal.js';
 
 declare const SPARK_VERSION: string;
 const version = typeof SPARK_VERSION === 'string' ? SPARK_VERSION : '0.0.0-dev';
 
-// Everything spark prints passes through the redaction step.
-guardStream(process.stdout);
-guardStream(process.stderr);
 // `spark list | head`: a reader that has gone is no failure. Later writes go nowhere and the command
 // still finishes, so a create is never cut short half-way.
 for (const stream of [process.stdout, process.stderr]) {
@@ -37,7 +34,8 @@ const USAGE_CODES = new Set([
   'commander.conflictingOption', 'commander.help',
 ]);
 
-function buildProgram(json = false): Command {
+/** The whole command tree, with no action run yet (tests parse argv with it: test/cli/argv.test.ts). */
+export function buildProgram(json = false): Command {
   const program = new Command('spark')
     .description('Disposable development environments, each with its own PostgreSQL database.')
     .version(version, '-V, --version', 'print the version')
@@ -50,8 +48,9 @@ function buildProgram(json = false): Command {
     .showHelpAfterError('(run "spark --help" for usage)')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride();
-  // With --json, main reports usage errors as JSON on stdout instead of commander's words on stderr.
-  if (json) program.configureOutput({ writeErr: () => {}, outputError: () => {} });
+  // Commander's help and errors go through the redacting writers like everything else. With --json,
+  // main reports usage errors as JSON on stdout instead of commander's words on stderr.
+  program.configureOutput(json ? { writeOut: (text) => stdout.write(text), writeErr: () => {}, outputError: () => {} } : { writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) });
   registerCreate(program);
   registerLifecycle(program);
   registerObserve(program);
@@ -90,25 +89,28 @@ function commandIn(program: Command, argv: string[]): Command {
   return command;
 }
 
-/** The one place that turns an outcome into output and an exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * The one place that turns an outcome into output and an exit code: an ExitCode, or the exit code
+ * of the program `spark shell` ran (a command that ends without an error may leave one in
+ * process.exitCode: failed checks, a shell's own status).
+ */
+export async function main(argv: string[]): Promise<ExitCode | number> {
   try {
     const program = buildProgram(wantsJson(argv));
     // What the completion scripts call at TAB: answered from the command tree and the name cache.
     if (argv[0] === '__complete') {
       const { completions } = await import('./complete.js');
       const candidates = completions(program, argv.slice(1));
-      if (candidates.length) process.stdout.write(`${candidates.join('\n')}\n`);
+      if (candidates.length) stdout.write(`${candidates.join('\n')}\n`);
       return 0;
     }
     try {
       await program.parseAsync(argv, { from: 'user' });
     } catch (error) {
       if (!(error instanceof CommanderError)) throw error;
-      // --help, --version and `spark help [COMMAND]` succeed; bare `spark` shows help as a usage error.
-      if (error.exitCode === 0) return 0;
-      if (!USAGE_CODES.has(error.code)) return error.exitCode || 1;
-      if (!wantsJson(argv)) return 2; // commander has said what was wrong on stderr
+      const code = commanderExitCode(error);
+      // With --json a usage error is reported as JSON; otherwise commander has said what was wrong on stderr.
+      if (code !== 2 || !wantsJson(argv)) return code;
       const path = commandPath(commandIn(program, argv));
       throw usageError(error.code === 'commander.help' ? 'No command given.' : error.message.replace(/^error: /, ''), `Run "spark ${path ? `${path} ` : ''}--help" for usage.`);
     }
@@ -116,16 +118,23 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const sparkError = error instanceof SparkError ? error : new SparkError(`Unexpected error: ${(error as Error)?.stack ?? String(error)}`, { hint: 'This is a bug in spark; please report it with the command you ran.', code: 'INTERNAL' });
     if (wantsJson(argv)) {
-      process.stdout.write(`${jsonText({ error: { code: sparkError.code, message: redact(sparkError.message), hint: sparkError.hint ?? null, exitCode: sparkError.exitCode } })}\n`);
+      stdout.write(`${jsonText({ error: { code: sparkError.code, message: sparkError.message, hint: sparkError.hint ?? null, exitCode: sparkError.exitCode } })}\n`);
     } else {
       // Ctrl-C is the user's choice, not a failure: said plainly, without "error:". Messages quote
       // servers and other programs: shown on one line, so nothing can forge a fix: line.
       const message = sparkError.code === 'INTERNAL' ? printableLines(sparkError.message) : printable(sparkError.message);
-      process.stderr.write(sparkError.code === 'INTERRUPTED' ? `${message}\n` : `error: ${message}\n`);
-      if (sparkError.hint) process.stderr.write(`fix: ${printableLines(sparkError.hint).split('\n').join('\n     ')}\n`);
+      stderr.write(sparkError.code === 'INTERRUPTED' ? `${message}\n` : `error: ${message}\n`);
+      if (sparkError.hint) stderr.write(`fix: ${printableLines(sparkError.hint).split('\n').join('\n     ')}\n`);
     }
+    // 1 failure, 2 usage, 130 interrupted: carried by the error (errors.ts).
     return sparkError.exitCode;
   }
+}
+
+/** --help, --version and `spark help [COMMAND]` succeed; a wrong command line (and bare `spark`) is a usage error. */
+function commanderExitCode(error: CommanderError): ExitCode {
+  if (error.exitCode === 0) return 0;
+  return USAGE_CODES.has(error.code) ? 2 : 1;
 }
 
 /** Exit only once stdout and stderr are flushed: a piped `--json` must never be cut short. */
@@ -133,6 +142,9 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
-const code = await main(process.argv.slice(2));
-await Promise.all([flush(process.stdout), flush(process.stderr)]);
-process.exit(code);
+/** The process: run the command, then exit here and nowhere else (src/cli/entry.ts calls this). */
+export async function run(argv: string[]): Promise<never> {
+  const code = await main(argv);
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}

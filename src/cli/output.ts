@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { stdout } from './terminal.js';
 import type { Ui } from './ui.js';
 
 /** `-o/--output` of list and status, as kubectl has it; `--json` is `-o json`. */
@@ -24,5 +25,5 @@ export async function printYaml(data: unknown): Promise<void> {
   const yaml = await import('yaml');
   // A CommonJS package split into its own chunk by esbuild comes back as the default export only.
   const { stringify } = yaml.default ?? yaml;
-  process.stdout.write(stringify(data));
+  stdout.write(stringify(data));
 }

@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import { interrupted } from '../errors.js';
-import { redact } from '../redact.js';
+import { redact, type RedactingWriter } from '../redact.js';
+import * as terminal from './terminal.js';
 import { fitWidths, truncate } from './fit.js';
 import { jsonText, printable } from './printable.js';
 
@@ -9,6 +10,12 @@ export interface UiOptions {
   quiet: boolean;
   color: boolean;
   interactive: boolean;
+}
+
+/** Where the Ui writes: data, and talk. Both mask secrets (src/redact.ts). */
+export interface UiSinks {
+  stdout: RedactingWriter;
+  stderr: RedactingWriter;
 }
 
 export interface Step {
@@ -27,7 +34,13 @@ type Spinner = { text: string; start(): Spinner; succeed(t?: string): Spinner; f
 export class Ui {
   private oraModule?: Promise<typeof import('ora')>;
 
-  constructor(readonly options: UiOptions) {}
+  private readonly out: RedactingWriter;
+  private readonly err: RedactingWriter;
+
+  constructor(readonly options: UiOptions, sinks: UiSinks = terminal) {
+    this.out = sinks.stdout;
+    this.err = sinks.stderr;
+  }
 
   get json(): boolean {
     return this.options.json;
@@ -45,49 +58,64 @@ export class Ui {
 
   /** The command's result: JSON with --json, otherwise the human rendering. */
   result(data: unknown, human: () => string): void {
-    if (this.options.json) process.stdout.write(`${jsonText(data)}\n`);
+    if (this.options.json) this.out.write(`${jsonText(data)}\n`);
     else {
       const text = human();
-      if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      if (text) this.out.write(text.endsWith('\n') ? text : `${text}\n`);
     }
+  }
+
+  /** Data as it is (YAML, names, log lines, SQL), on stdout, whatever the render mode. */
+  print(text: string): void {
+    this.out.write(text);
+  }
+
+  /**
+   * The one way a new secret is shown: `text` (or with --json, the result `data`) with that secret
+   * unmasked, this once. Every other secret stays masked.
+   */
+  revealOnce(secret: string, text: string, where: 'stdout' | 'stderr' = 'stdout'): void {
+    (where === 'stdout' ? this.out : this.err).revealOnce(secret, text);
   }
 
   info(message: string): void {
     if (this.options.json || this.options.quiet) return;
-    process.stderr.write(`${message}\n`);
+    this.err.write(`${message}\n`);
   }
 
   warn(message: string): void {
     if (this.options.json) return;
-    process.stderr.write(`${this.yellow('warning:')} ${message}\n`);
+    this.err.write(`${this.yellow('warning:')} ${message}\n`);
   }
 
   /** Progress of one slow step: a spinner on a TTY, one plain line per step otherwise. */
   async step(text: string): Promise<Step> {
     if (this.options.json || this.options.quiet) return { update() {}, succeed() {}, fail() {} };
     if (!this.options.interactive) {
-      process.stderr.write(`… ${printable(text)}\n`);
+      this.err.write(`… ${printable(text)}\n`);
       let last = text;
       return {
         update: (t) => {
-          if (t !== last) process.stderr.write(`  ${printable(t)}\n`);
+          if (t !== last) this.err.write(`  ${printable(t)}\n`);
           last = t;
         },
-        succeed: (t) => process.stderr.write(`✓ ${printable(t ?? text)}\n`),
-        fail: (t) => process.stderr.write(`✗ ${printable(t ?? text)}\n`),
+        succeed: (t) => this.err.write(`✓ ${printable(t ?? text)}\n`),
+        fail: (t) => this.err.write(`✗ ${printable(t ?? text)}\n`),
       };
     }
     this.oraModule ??= import('ora');
     const { default: ora } = await this.oraModule;
     // ora's own discarding (stdin-discarder 0.3.2) sets raw mode but never starts reading a fresh
     // stdin, so Ctrl-C arrived as an unread byte and did nothing: keys are held here instead.
-    // Progress carries event messages and reasons from the cluster: one printable line each.
-    const spinner = ora({ text: printable(text), stream: process.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start() as unknown as Spinner;
+    // Progress carries event messages and reasons from the cluster: one printable line each. ora
+    // draws on the terminal itself (it needs the TTY stream): what it draws is redacted here.
+    const shown = (t: string): string => redact(printable(t));
+    const spinner = ora({ text: shown(text), stream: process.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start() as unknown as Spinner;
     const release = holdKeys();
     return {
-      update: (t) => { spinner.text = redact(printable(t)); },
-      succeed: (t) => { release(); spinner.succeed(t === undefined ? t : printable(t)); },
-      fail: (t) => { release(); spinner.fail(t === undefined ? t : printable(t)); },
+      update: (t) => { spinner.text = shown(t); },
+      succeed: (t) => { release(); spinner.succeed(t === undefined ? t : shown(t)); },
+      fail: (t) => { release(); spinner.fail(t === undefined ? t : shown(t)); },
     };
   }
 
@@ -95,7 +123,8 @@ export class Ui {
   async confirm(message: string): Promise<boolean> {
     const { default: confirm } = await import('@inquirer/confirm');
     try {
-      return await confirm({ message, default: false }, { output: process.stderr });
+      // The prompt draws on the terminal itself (it needs the TTY stream): the question is redacted here.
+      return await confirm({ message: redact(message), default: false }, { output: process.stderr });
     } catch (error) {
       if ((error as Error)?.name === 'ExitPromptError') throw interrupted('Interrupted.');
       throw error;

@@ -1,6 +1,7 @@
 /** Asking a runtime for an optional ability (ports.ts RuntimeCapabilities), with a clear "no" when it lacks it. */
 import { SparkError } from '../errors.js';
 import type { CapabilityName, Runtime, RuntimeCapabilities } from './ports.js';
+import { termsOf } from './runtime-terms.js';
 
 const ABILITY: Record<CapabilityName, string> = {
   sleep: 'put sparks to sleep or wake them',
@@ -15,8 +16,6 @@ export function requireCapability<K extends CapabilityName>(runtime: Runtime, na
   if (capability) return capability as NonNullable<RuntimeCapabilities[K]>;
   throw new SparkError(`The ${runtime.kind} runtime cannot ${ABILITY[name]}.`, {
     code: 'UNSUPPORTED',
-    hint: runtime.kind === 'local'
-      ? 'Use the kubernetes runtime for this (spark --help, "Runtimes"), or leave it out on this machine.'
-      : 'Update spark: this runtime should support it.',
+    hint: termsOf(runtime.kind).missingCapability,
   });
 }

@@ -1,5 +1,5 @@
 import type { Backend } from './backend.js';
-import type { CheckResult, RuntimeKind } from './ports.js';
+import type { CheckResult } from './ports.js';
 import { listSparks } from './list.js';
 import { planReap, type ReapDecision, type ReapPolicy } from './reap.js';
 import { loginChecks } from './rotate.js';
@@ -72,10 +72,6 @@ export async function doctor(backend: Backend, configChecks: CheckResult[], spar
   const { databases, credentials } = backend;
   if (credentials && databases.login && base.checks.some((c) => c.id === 'db-connection' && c.status === 'ok')) estate.push(...(await loginChecks((url) => databases.login!(url), credentials, sparkRole)));
   return report([...base.checks, ...estate]);
-}
-
-export function describeKind(kind: RuntimeKind): string {
-  return kind === 'local' ? 'this machine' : 'the Kubernetes cluster';
 }
 
 /** One warning per spark that reap would delete or put to sleep, or that is expired but kept. */

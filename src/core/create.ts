@@ -4,6 +4,7 @@ import type { Backend } from './backend.js';
 import { requireCapability } from './capabilities.js';
 import { expiryAfter } from './expiry.js';
 import { inFlightMark } from './inflight.js';
+import { termsOf } from './runtime-terms.js';
 import type { CopySource, CreatedDatabase, Isolation, OnProgress, RuntimeSpark, SparkSpec } from './ports.js';
 
 export interface CreateInput {
@@ -155,7 +156,7 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
     progress({ step: 'Removing what this run made', detail: name });
     const cleanup = await rollback(backend, name, databaseMade, events.cleanupSignal);
     const cause = claimLost.signal.aborted
-      ? new SparkError(`The spark "${name}" was deleted while it was being created (its ${backend.kind === 'local' ? 'workspace' : 'ConfigMap'} disappeared); this create stopped.`, { code: 'CLAIM_LOST' })
+      ? new SparkError(`The spark "${name}" was deleted while it was being created (its ${termsOf(backend.kind).claim} disappeared); this create stopped.`, { code: 'CLAIM_LOST' })
       : events.signal?.aborted
         ? interrupted('Interrupted; the spark was not created.')
         : error;
@@ -167,7 +168,7 @@ export async function createSpark(backend: Backend, input: CreateInput, events: 
 async function isTaken(backend: Backend, name: string): Promise<SparkError | undefined> {
   const [inRuntime, inDatabase] = await Promise.all([backend.runtime.exists(name), backend.databases.get(name)]);
   if (!inRuntime && inDatabase && !inDatabase.ours) {
-    return new SparkError(`A database named "${name}" already exists and is not a spark${inDatabase.belongsTo ? ` of this ${backend.kind === 'local' ? 'runtime' : 'namespace'} (it belongs to ${inDatabase.belongsTo})` : ''}.`, {
+    return new SparkError(`A database named "${name}" already exists and is not a spark${inDatabase.belongsTo ? ` of this ${termsOf(backend.kind).scope} (it belongs to ${inDatabase.belongsTo})` : ''}.`, {
       hint: `Choose another name for the spark, or, if it is a leftover you want gone: spark delete ${name} --force-db`,
       code: 'NAME_TAKEN',
     });

@@ -1,7 +1,8 @@
 import { SparkError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { describeMark } from './inflight.js';
-import type { InFlight, SparkDatabase } from './ports.js';
+import type { InFlight, RuntimeKind, SparkDatabase } from './ports.js';
+import { termsOf } from './runtime-terms.js';
 
 export interface DeleteOutcome {
   name: string;
@@ -28,7 +29,7 @@ export interface DeleteOptions {
  */
 export async function deleteSpark(backend: Backend, name: string, options: DeleteOptions): Promise<DeleteOutcome> {
   const { runtime, databases, kind } = backend;
-  const where = kind === 'local' ? 'workspace' : 'cluster objects';
+  const where = termsOf(kind).objects;
   // A create still running would make objects or the database after we looked.
   const inFlight = await runtime.creating(name).catch((error: unknown) => {
     throw nothingDeleted(name, `its ${where} cannot be read`, error, options.keepDatabase);
@@ -100,10 +101,10 @@ function beingCreated(name: string, mark: InFlight): SparkError {
   });
 }
 
-function notSparks(name: string, database: SparkDatabase, kind: string): SparkError {
+function notSparks(name: string, database: SparkDatabase, kind: RuntimeKind): SparkError {
   const whose = database.belongsTo
     ? `it belongs to a spark of ${database.belongsTo}`
-    : `spark did not make it (it has no spark tag) and no ${kind === 'local' ? 'local spark' : 'spark in this namespace'} names it in its DATABASE_URL`;
+    : `spark did not make it (it has no spark tag) and no ${termsOf(kind).sparkHere} names it in its DATABASE_URL`;
   const elsewhere = database.belongsTo?.startsWith('namespace ') ? `\nIf you meant that spark: spark -n ${database.belongsTo.slice('namespace '.length)} delete ${name}` : '';
   return new SparkError(`Nothing was deleted: the database "${name}" is not this spark's: ${whose}.`, {
     hint: `To delete only the spark's objects: spark delete ${name} --keep-db${elsewhere}\nIf the database is a leftover you want gone: spark delete ${name} --force-db`,

@@ -1,6 +1,7 @@
 import { SparkError } from '../errors.js';
 import type { Backend } from './backend.js';
 import type { DatabaseSnapshot, RuntimeKind, RuntimeSpark, SparkDatabase, SparkState } from './ports.js';
+import { termsOf } from './runtime-terms.js';
 
 export interface SparkRow {
   name: string;
@@ -75,7 +76,7 @@ export function joinSparks(kind: RuntimeKind, sparks: RuntimeSpark[] | undefined
     const spark: RuntimeSpark = sparks
       ? // A database whose spark objects are gone: an interrupted create or delete.
         { name: db.name, runtime: kind, state: 'Incomplete', reason: 'database without spark objects', createdAt: db.createdAt }
-      : { name: db.name, runtime: kind, state: 'Unknown', reason: `${kind === 'local' ? 'the workspaces' : 'the cluster'} could not be asked`, createdAt: db.createdAt };
+      : { name: db.name, runtime: kind, state: 'Unknown', reason: `${termsOf(kind).source} could not be asked`, createdAt: db.createdAt };
     rows.push(toRow(kind, spark, db));
   }
   return rows;

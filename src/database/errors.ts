@@ -3,7 +3,7 @@
  * troubleshooting section). Classified by SQLSTATE / errno `code`, never by message text: on
  * Node 20 a refused connection is an AggregateError with an empty message and codes inside.
  */
-import { SparkError } from '../errors.js';
+import { SparkError, type SparkErrorCode } from '../errors.js';
 import { redact } from '../redact.js';
 import { quoteIdent } from './quote.js';
 
@@ -50,7 +50,7 @@ export function connectionError(error: unknown, where: Where | undefined): Spark
   const code = errorCode(error);
   const at = where ? `${where.host}:${where.port}` : 'the server';
   const as = where ? `${where.user}@${at}/${where.database}` : at;
-  const make = (message: string, hint: string, sparkCode: string) => new SparkError(message, { hint, code: sparkCode, cause: error });
+  const make = (message: string, hint: string, sparkCode: SparkErrorCode) => new SparkError(message, { hint, code: sparkCode, cause: error });
   switch (code) {
     case 'SPARK_BAD_URL':
       return new SparkError('The superuser URL is not a valid postgresql:// URL.', { hint: 'Write it as postgresql://postgres:PASSWORD@HOST:5432/homelab, with special characters in the password percent-encoded.', code: 'USAGE', exitCode: 2 });
@@ -124,7 +124,7 @@ export function queryError(error: unknown, context: QueryContext): SparkError {
   const code = errorCode(error);
   const role = context.role ?? 'spark';
   const name = context.name ?? '<name>';
-  const make = (message: string, hint: string, sparkCode: string) => new SparkError(message, { hint, code: sparkCode, cause: error });
+  const make = (message: string, hint: string, sparkCode: SparkErrorCode) => new SparkError(message, { hint, code: sparkCode, cause: error });
   switch (code) {
     case '42501':
       if (context.operation === 'create') {

@@ -37,10 +37,6 @@ export function scramVerifier(password: string, options: { salt?: Buffer; iterat
 
 const VERIFIER = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$/;
 
-export function isScramVerifier(value: string): boolean {
-  return VERIFIER.test(value);
-}
-
 /** Does `password` match a stored verifier (pg_authid.rolpassword)? Lets setup-db stay a no-op. */
 export function verifierMatches(verifier: string | null | undefined, password: string): boolean {
   const m = verifier ? VERIFIER.exec(verifier) : null;

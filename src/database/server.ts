@@ -51,7 +51,8 @@ export interface RunningServer {
   stop(options?: { timeoutMs?: number }): Promise<boolean>;
 }
 
-interface Identity {
+/** An OS user a server runs as. */
+export interface Identity {
   uid: number;
   gid: number;
   name: string;
@@ -71,21 +72,31 @@ export function serverIdentity(runAs = 'postgres'): Identity | undefined {
   return { uid: Number(uid), gid: Number(gid), name: runAs };
 }
 
-/** Every directory on the way to `path` must let `who` through, or initdb/postgres fail obscurely. */
-function assertTraversable(path: string, who: Identity): void {
+/** The first directory above `path` that `who` cannot enter (owner, primary group or other x bit), if any. */
+function closedDirectory(path: string, who: Identity): string | undefined {
   for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
     if (existsSync(dir)) {
       const s = statSync(dir);
       const bit = s.uid === who.uid ? 0o100 : s.gid === who.gid ? 0o010 : 0o001;
-      if (!(s.mode & bit)) {
-        throw new SparkError(`The PostgreSQL server runs as the OS user ${who.name}, which cannot enter ${dir}.`, {
-          hint: `Choose a directory ${who.name} can reach (e.g. under /tmp or /var/lib), or allow it: chmod o+x ${dir}`,
-          code: 'PG_SERVER_PATH',
-        });
-      }
+      if (!(s.mode & bit)) return dir;
     }
-    if (dir === dirname(dir)) return;
+    if (dir === dirname(dir)) return undefined;
   }
+}
+
+/** Every directory above `path` lets `who` through. */
+export function traversable(path: string, who: Identity): boolean {
+  return closedDirectory(path, who) === undefined;
+}
+
+/** Every directory on the way to `path` must let `who` through, or initdb/postgres fail obscurely. */
+function assertTraversable(path: string, who: Identity): void {
+  const dir = closedDirectory(path, who);
+  if (dir === undefined) return;
+  throw new SparkError(`The PostgreSQL server runs as the OS user ${who.name}, which cannot enter ${dir}.`, {
+    hint: `Choose a directory ${who.name} can reach (e.g. under /tmp or /var/lib), or allow it: chmod o+x ${dir}`,
+    code: 'PG_SERVER_PATH',
+  });
 }
 
 function ownDirectory(path: string, who: Identity | undefined): void {
@@ -288,14 +299,6 @@ export async function stopServer(dataDir: string, options: { timeoutMs?: number 
     if (await waitGone(pid, ms)) return true;
   }
   throw new SparkError(`PostgreSQL (pid ${pid}) on ${dataDir} did not stop.`, { hint: `Stop it by hand: kill -9 ${pid}`, code: 'PG_SERVER_STOP_FAILED' });
-}
-
-/** Init if needed, start if not running. For the local runtime's start-on-demand. */
-export async function ensureServer(options: ServerOptions): Promise<{ initialised: boolean; started: boolean; pid: number }> {
-  const initialised = await initServer(options);
-  if (serverState(options.dataDir) === 'running') return { initialised, started: false, pid: readPostmasterPid(options.dataDir)!.pid };
-  const server = await startServer(options);
-  return { initialised, started: true, pid: server.pid };
 }
 
 /** A random password for a server superuser. */

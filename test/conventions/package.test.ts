@@ -46,6 +46,9 @@ test('npm pack, npm install -g into a prefix: no install-script warnings; spark 
   const spark = join(prefix, 'bin', 'spark');
   const version = await capture(spark, ['--version'], { env: { PATH: process.env.PATH, HOME: work } });
   assert.equal(version.stdout, `${pkg.version}\n`);
+  const help = await capture(spark, ['--help'], { env: { PATH: process.env.PATH, HOME: work } });
+  assert.equal(help.code, 0, help.stderr);
+  for (const command of ['create', 'list', 'status', 'shell', 'delete', 'doctor']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), `--help names ${command}`);
   const rbac = await capture(spark, ['deploy', 'print', 'rbac.yaml'], { env: { PATH: process.env.PATH, HOME: work } });
   assert.equal(rbac.code, 0, rbac.stderr);
   assert.equal(rbac.stdout, readFileSync(join(repo, 'deploy', 'rbac.yaml'), 'utf8'));

@@ -12,6 +12,7 @@ import { kubectlOk, NODE_CPUS, testCluster, type ClusterInfo } from '../support/
 import { applyList } from '../support/cluster/rbac.js';
 import { goSparkObjects } from '../support/fake-kube/fixtures.js';
 import { unique } from '../support/postgres.js';
+import { configMapName, pvcName, secretName, serviceName } from '../../src/runtimes/kubernetes/labels.js';
 
 // Objects as kubectl prints them: the assertions check the shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -65,13 +66,13 @@ describe('the Kubernetes adapter against the real control plane', () => {
     const s = spec(name);
     await runtime.claim(s);
     await runtime.create(s);
-    const cm = await get(cluster, 'configmap', `${name}-config`);
-    for (const [kind, objectName] of [['secret', `${name}-secret`], ['pvc', `${name}-storage`], ['service', `${name}-ssh`], ['deployment', name]]) {
+    const cm = await get(cluster, 'configmap', configMapName(name));
+    for (const [kind, objectName] of [['secret', secretName(name)], ['pvc', pvcName(name)], ['service', serviceName(name)], ['deployment', name]]) {
       const o = await get(cluster, kind!, objectName!);
-      assert.deepEqual(o.metadata.ownerReferences?.map((r: Loose) => [r.kind, r.name, r.uid]), [['ConfigMap', `${name}-config`, cm.metadata.uid]], `${objectName} owner`);
+      assert.deepEqual(o.metadata.ownerReferences?.map((r: Loose) => [r.kind, r.name, r.uid]), [['ConfigMap', configMapName(name), cm.metadata.uid]], `${objectName} owner`);
       assert.equal(o.metadata.managedFields?.some((f: Loose) => f.manager === 'spark' && f.operation === 'Apply'), true, `${objectName} is server-side applied by spark`);
     }
-    const service = await get(cluster, 'service', `${name}-ssh`);
+    const service = await get(cluster, 'service', serviceName(name));
     assert.equal(service.spec.type, 'LoadBalancer');
     assert.equal(service.spec.loadBalancerClass, 'tailscale');
     assert.match(service.spec.clusterIP, /^10\.0\.0\./, 'a real ClusterIP was allocated');
@@ -129,6 +130,6 @@ describe('the Kubernetes adapter against the real control plane', () => {
     assert.equal(listed?.legacy, true);
     assert.equal(listed?.state, 'Running');
     const report = await runtime.delete(name);
-    assert.deepEqual([...report.removed].sort(), [`Deployment ${name}`, `PersistentVolumeClaim ${name}-storage`, `Service ${name}-ssh`]);
+    assert.deepEqual([...report.removed].sort(), [`Deployment ${name}`, `PersistentVolumeClaim ${pvcName(name)}`, `Service ${serviceName(name)}`]);
   });
 });

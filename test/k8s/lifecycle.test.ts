@@ -13,6 +13,7 @@ import { kubectl, kubectlOk, NODE_CPUS, testCluster, type ClusterInfo } from '..
 import { goSparkObjects } from '../support/fake-kube/fixtures.js';
 import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
+import { configMapName, pvcName, secretName, serviceName, tailnetHostname } from '../../src/runtimes/kubernetes/labels.js';
 
 const server: TestServer = testServers()[0]!;
 const KINDS = 'deployments,services,persistentvolumeclaims,configmaps,secrets';
@@ -63,21 +64,21 @@ test('full cycle on a real cluster: create → list → status → shell → del
   const name = unique('cycle');
   const created = await runSpark(['create', name, '--no-shell', '--repo', 'https://github.com/me/app.git'], { env, timeoutMs: 120_000 });
   assert.equal(created.code, 0, created.stderr);
-  assert.match(created.stdout, new RegExp(`ssh user@spark-${name}`));
+  assert.match(created.stdout, new RegExp(`ssh user@${tailnetHostname(name)}`));
   assert.equal(await databaseExists(name), true);
   assert.deepEqual(await objectsOf(name), [
-    `configmap/${name}-config`,
+    `configmap/${configMapName(name)}`,
     `deployment.apps/${name}`,
-    `persistentvolumeclaim/${name}-storage`,
-    `secret/${name}-secret`,
-    `service/${name}-ssh`,
+    `persistentvolumeclaim/${pvcName(name)}`,
+    `secret/${secretName(name)}`,
+    `service/${serviceName(name)}`,
   ].sort());
   // The real controllers did their part: a ReplicaSet and a scheduled, Ready pod; the volume is bound.
   const pod = JSON.parse(await kubectlOk(cluster, ['get', 'pods', '-n', 'spark', '-l', `spark-name=${name}`, '-o', 'json'])) as { items: Array<{ spec: { nodeName?: string }; status: { conditions?: Array<{ type: string; status: string }> } }> };
   assert.equal(pod.items.length, 1);
   assert.equal(pod.items[0]?.spec.nodeName, 'kwok-node-0');
   assert.ok(pod.items[0]?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-  assert.equal((await kubectlOk(cluster, ['get', 'pvc', `${name}-storage`, '-n', 'spark', '-o', 'jsonpath={.status.phase}'])).trim(), 'Bound');
+  assert.equal((await kubectlOk(cluster, ['get', 'pvc', pvcName(name), '-n', 'spark', '-o', 'jsonpath={.status.phase}'])).trim(), 'Bound');
 
   const listed = await runSpark(['list', '--json'], { env });
   assert.equal(listed.code, 0, listed.stderr);
@@ -89,11 +90,11 @@ test('full cycle on a real cluster: create → list → status → shell → del
   const status = await runSpark(['status', name], { env });
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /Running/);
-  assert.match(status.stdout, new RegExp(`${name}-storage`));
+  assert.match(status.stdout, new RegExp(pvcName(name)));
 
   const shell = await runSpark(['shell', name, '--', 'make', 'test'], { env: { ...env, FAKE_SSH_EXIT: '7' } });
   assert.equal(shell.code, 7);
-  assert.deepEqual(readFileSync(join(home, 'ssh-argv'), 'utf8').trim().split('\n'), ['--', `user@spark-${name}`, 'make', 'test']);
+  assert.deepEqual(readFileSync(join(home, 'ssh-argv'), 'utf8').trim().split('\n'), ['--', `user@${tailnetHostname(name)}`, 'make', 'test']);
 
   const deleted = await runSpark(['delete', name, '--yes'], { env, timeoutMs: 120_000 });
   assert.equal(deleted.code, 0, deleted.stderr);
@@ -112,7 +113,7 @@ test('kubectl get, describe, scale and delete work on what spark made', async ()
   assert.match(table, new RegExp(`^${name}\\s+1/1\\s+1\\s+1`, 'm'));
   const described = await kubectlOk(cluster, ['describe', 'deployment', name, '-n', 'spark']);
   assert.match(described, /StrategyType:\s+Recreate/);
-  assert.match(described, new RegExp(`ClaimName:\\s+${name}-storage`));
+  assert.match(described, new RegExp(`ClaimName:\\s+${pvcName(name)}`));
 
   await kubectlOk(cluster, ['scale', `deployment/${name}`, '-n', 'spark', '--replicas=0']);
   await kubectlOk(cluster, ['wait', 'pods', '-n', 'spark', '-l', `spark-name=${name}`, '--for=delete', '--timeout=60s']);
@@ -125,7 +126,7 @@ test('kubectl get, describe, scale and delete work on what spark made', async ()
   await kubectlOk(cluster, ['wait', 'deployment', name, '-n', 'spark', '--for=condition=Available', '--timeout=60s']);
 
   // Deleting the owner (the ConfigMap) lets the garbage collector remove the rest.
-  await kubectlOk(cluster, ['delete', 'configmap', `${name}-config`, '-n', 'spark', '--wait=true']);
+  await kubectlOk(cluster, ['delete', 'configmap', configMapName(name), '-n', 'spark', '--wait=true']);
   await kubectlOk(cluster, ['wait', KINDS, '-n', 'spark', '-l', `spark-name=${name}`, '--for=delete', '--timeout=60s']);
   assert.deepEqual(await objectsOf(name), []);
   const gone = await runSpark(['delete', name, '--yes'], { env });

@@ -48,7 +48,7 @@ export type CliResult = Captured;
  */
 export function runSparkSource(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
   const home = mkdtempSync(join(tmpdir(), 'spark-cli-home-'));
-  return capture(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], {
+  return capture(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/entry.ts'), ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, SPARK_CONFIG: join(home, 'none.json'), KUBECONFIG: join(home, 'no-kubeconfig'), SPARK_RUNTIME: 'local', ...options.env },
     input: options.input,

@@ -15,6 +15,7 @@ import { http } from '../support/fake-kube/testing.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
 import { connectUrl, makeRole, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
 import { startEstate, type DoctorReport, type Estate } from './estate-helpers.js';
+import { configMapName } from '../../src/runtimes/kubernetes/labels.js';
 
 /** Forwards PostgreSQL's protocol; when armed, holds the k-th statement that mentions a marker (and all after it). */
 class HoldingProxy {
@@ -197,7 +198,7 @@ for (const server of testServers()) {
         assert.equal(await estate.databaseExists(name), true);
 
         // The claim disappears behind spark's back: the create must not wait out its 10 minutes.
-        const removed = await http(estate.cluster.url, 'DELETE', `/api/v1/namespaces/spark/configmaps/${name}-config`);
+        const removed = await http(estate.cluster.url, 'DELETE', `/api/v1/namespaces/spark/configmaps/${configMapName(name)}`);
         assert.equal(removed.status, 200, removed.text);
         assert.equal(await create.exited, 1, create.stderr());
         assert.match(create.stderr(), /was deleted while it was being created/);

@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { startFakeCluster, type FakeCluster } from '../support/fake-kube/index.js';
 import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
 import { runSpark } from '../support/cli.js';
+import { configMapName } from '../../src/runtimes/kubernetes/labels.js';
 
 const server: TestServer = testServers()[0]!;
 let cluster: FakeCluster;
@@ -62,7 +63,7 @@ async function databaseExists(name: string): Promise<boolean> {
 const objectsOf = (name: string): string[] =>
   KINDS.flatMap((kind) => cluster.list(kind, 'spark').filter((o) => o.metadata?.labels?.['spark-name'] === name).map((o) => `${kind}/${o.metadata?.name}`));
 
-const configData = (name: string): Record<string, string> => (cluster.get('configmaps', 'spark', `${name}-config`) as { data?: Record<string, string> } | undefined)?.data ?? {};
+const configData = (name: string): Record<string, string> => (cluster.get('configmaps', 'spark', configMapName(name)) as { data?: Record<string, string> } | undefined)?.data ?? {};
 
 /** `spark create NAME` that must be refused as a usage error before the cluster or the database is asked. */
 async function assertRefusedBeforeAnything(args: string[], extraEnv: Record<string, string>, expected: RegExp, asked: 'nothing' | 'reads only' = 'nothing'): Promise<string> {

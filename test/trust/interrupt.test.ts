@@ -14,6 +14,7 @@ import { startFakeCluster, type FakeCluster } from '../support/fake-kube/index.j
 import { runSpark } from '../support/cli.js';
 import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
 import { sparkInTerminal } from '../support/terminal.js';
+import { configMapName } from '../../src/runtimes/kubernetes/labels.js';
 
 const server: TestServer = testServers()[0]!;
 const KINDS = ['deployments', 'services', 'persistentvolumeclaims', 'configmaps', 'secrets'];
@@ -92,7 +93,7 @@ test('Ctrl-C on a terminal while create waits: everything it made is removed, na
 test('a second Ctrl-C stops the cleanup at once and names what is left, which spark delete then removes', async () => {
   const name = unique('ctrlc2');
   // The DELETE of the root object (the ConfigMap, owner of the rest) never answers: the cleanup cannot finish.
-  const stuck = cluster.controls.fail({ verb: 'delete', resource: 'configmaps', name: `${name}-config`, action: 'hang', times: 1 });
+  const stuck = cluster.controls.fail({ verb: 'delete', resource: 'configmaps', name: configMapName(name), action: 'hang', times: 1 });
   const terminal = await createWaiting(name);
   try {
     await terminal.press('C-c');
@@ -105,7 +106,7 @@ test('a second Ctrl-C stops the cleanup at once and names what is left, which sp
     assert.match(screen, new RegExp(`Could not remove: the kubernetes objects of ${name} \\(the cleanup was stopped\\)`));
     assert.match(screen, new RegExp(`fix: Finish the cleanup with: spark delete ${name}`));
     assert.doesNotMatch(screen, /Unexpected|\n\s+at /);
-    assert.ok(objectsOf(name).includes(`configmaps/${name}-config`), 'what is said to be left is left');
+    assert.ok(objectsOf(name).includes(`configmaps/${configMapName(name)}`), 'what is said to be left is left');
   } finally {
     await terminal.close();
   }

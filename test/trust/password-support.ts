@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startFakeCluster } from '../support/fake-kube/index.js';
 import { kubectl, kubectlEnv } from '../support/fake-kube/testing.js';
 import { connectUrl } from '../support/postgres.js';
+import { secretName, tailnetHostname } from '../../src/runtimes/kubernetes/labels.js';
 
 export interface TestCluster {
   kubeconfig: string;
@@ -20,7 +21,7 @@ export interface TestCluster {
 /** Today the fake API server; any API server reached through a kubeconfig would do. */
 export async function startCluster(prefix: string): Promise<TestCluster> {
   const fake = await startFakeCluster();
-  const home = mkdtempSync(join(tmpdir(), `spark-${prefix}-`));
+  const home = mkdtempSync(join(tmpdir(), `${tailnetHostname(prefix)}-`));
   const kubeconfig = fake.writeKubeconfig(join(home, 'kubeconfig'));
   writeFileSync(join(home, 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test@spark\n');
   const env = { HOME: home, SPARK_CONFIG: join(home, 'config.json'), KUBECONFIG: kubeconfig, SSH_PUBLIC_KEY_PATH: join(home, 'id_ed25519.pub') };
@@ -34,7 +35,7 @@ async function get(cluster: TestCluster, args: string[]): Promise<string> {
 }
 
 export async function databaseUrlOf(cluster: TestCluster, spark: string): Promise<string> {
-  return Buffer.from(await get(cluster, ['secret', `${spark}-secret`, '-o', 'jsonpath={.data.DATABASE_URL}']), 'base64').toString('utf8');
+  return Buffer.from(await get(cluster, ['secret', secretName(spark), '-o', 'jsonpath={.data.DATABASE_URL}']), 'base64').toString('utf8');
 }
 
 /** The `spark-cli-config` Secret's POSTGRES_PASSWORD, or undefined when the Secret or key is missing. */
@@ -52,7 +53,7 @@ export async function writeStoredPassword(cluster: TestCluster, password: string
 /** Point a spark's DATABASE_URL somewhere else, as a hand edit or an older rotation would. */
 export async function setDatabaseUrl(cluster: TestCluster, spark: string, url: string): Promise<void> {
   const patch = JSON.stringify({ data: { DATABASE_URL: Buffer.from(url).toString('base64') } });
-  const result = await kubectl(['-n', 'spark', 'patch', 'secret', `${spark}-secret`, '--type=merge', '-p', patch], kubectlEnv(cluster.kubeconfig));
+  const result = await kubectl(['-n', 'spark', 'patch', 'secret', secretName(spark), '--type=merge', '-p', patch], kubectlEnv(cluster.kubeconfig));
   if (result.code !== 0) throw new Error(`kubectl patch: ${result.stderr}`);
 }
 

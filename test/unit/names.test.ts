@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { generateName, MAX_NAME_LENGTH, nameProblem, validateName } from '../../src/names/index.js';
 import { ADJECTIVES, NOUNS } from '../../src/names/words.js';
 import { SparkError } from '../../src/errors.js';
+import { pvcName, serviceName, tailnetHostname } from '../../src/runtimes/kubernetes/labels.js';
 
 test('generated names are valid adjective-noun pairs', () => {
   for (let i = 0; i < 500; i++) {
@@ -25,9 +26,9 @@ test('the longest name still fits every derived Kubernetes name', () => {
   const name = `a${'b'.repeat(MAX_NAME_LENGTH - 1)}`;
   assert.equal(validateName(name), name);
   // Tailnet hostname and Service name are DNS labels (63); PVC, ConfigMap and Secret names are subdomains (253).
-  assert.ok(`spark-${name}`.length <= 63);
-  assert.ok(`${name}-ssh`.length <= 63);
-  assert.ok(`${name}-storage`.length <= 253);
+  assert.ok(tailnetHostname(name).length <= 63);
+  assert.ok(serviceName(name).length <= 63);
+  assert.ok(pvcName(name).length <= 253);
 });
 
 const invalid: Array<[string, RegExp]> = [

@@ -11,6 +11,8 @@ import { describeExpiry } from '../../core/expiry.js';
 import { parseDuration } from '../../duration.js';
 import { validateName } from '../../names/index.js';
 import { configChecks, openBackend, requireRuntime, reservedNames } from '../../backends.js';
+import { runtimeEntry } from '../../runtimes/registry.js';
+import { termsOf } from '../../core/runtime-terms.js';
 import { runAttached } from '../attached.js';
 import type { Context } from '../context.js';
 import { updateNames } from '../name-cache.js';
@@ -40,9 +42,10 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
   const dbTemplate = request.from ? undefined : config.get('SPARK_DB_TEMPLATE');
   if (request.name !== undefined) validateName(request.name, reservedNames(config));
   const kind = await requireRuntime(config);
-  if (request.repo !== undefined) checkRepo(request.repo, kind === 'local');
+  const runtime = runtimeEntry(kind);
+  if (request.repo !== undefined) checkRepo(request.repo, runtime.clonesLocalPaths);
   // The key is copied into the spark's ConfigMap: only checked public key lines, and only where it is used.
-  const sshPublicKey = kind === 'kubernetes' ? (await requirePublicKeys(config.require('SSH_PUBLIC_KEY_PATH'))).text : undefined;
+  const sshPublicKey = runtime.needsSshKey ? (await requirePublicKeys(config.require('SSH_PUBLIC_KEY_PATH'))).text : undefined;
   if (!config.get('ANTHROPIC_API_KEY') && !ui.options.quiet) ui.warn('ANTHROPIC_API_KEY is not set: Claude Code in the spark will ask you to log in.');
 
   const ttlMs = request.ttlMs ?? defaultTtl(config, kind, ui);
@@ -99,14 +102,15 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
     updateNames([result.name]);
     const { spark } = result;
     const data = { name: result.name, runtime: kind, database: result.database, state: spark.state, ssh: spark.ssh ?? null, host: spark.host ?? null, repo: result.repo ?? null, expiresAt: result.expiresAt ?? null, ...(request.from ? { from: request.from, snapshot: request.snapshot ?? null } : {}), ...(dbTemplate ? { dbTemplate } : {}) };
+    const connect = runtime.connectHint({ name: result.name, ssh: spark.ssh });
     ui.result(data, () =>
       [
         `${ui.bold('name')}      ${result.name}`,
         `${ui.bold('database')}  ${result.database}`,
-        kind === 'local' ? `${ui.bold('shell')}     spark shell ${result.name}` : `${ui.bold('ssh')}       ${printable(spark.ssh ?? `ssh user@spark-${result.name}`)}${spark.host ? ` (${printable(spark.host)})` : ''}`,
+        `${ui.bold(connect.via)}${' '.repeat(10 - connect.via.length)}${printable(connect.command)}${spark.host ? ` (${printable(spark.host)})` : ''}`,
         result.repo ? `${ui.bold('repo')}      ${printable(result.repo)}` : '',
         result.expiresAt ? `${ui.bold('expires')}   ${describeExpiry(result.expiresAt)} (${result.expiresAt}; spark extend ${result.name} DUR pushes it back)` : '',
-        request.from ? `${ui.bold('from')}      ${request.from}${request.snapshot ? ` (snapshot ${request.snapshot})` : ''}: database and ${kind === 'local' ? 'workspace' : 'home volume'} copied` : '',
+        request.from ? `${ui.bold('from')}      ${request.from}${request.snapshot ? ` (snapshot ${request.snapshot})` : ''}: database and ${termsOf(kind).home} copied` : '',
         dbTemplate ? `${ui.bold('template')}  ${dbTemplate}` : '',
       ].filter(Boolean).join('\n'),
     );
@@ -153,10 +157,9 @@ function checkCopySource(request: CreateRequest): void {
 function checkRepo(repo: string, allowLocal: boolean): void {
   const why = repoProblem(repo, allowLocal);
   if (!why) return;
-  const kind = repoKind(repo);
   throw usageError(
     `--repo ${JSON.stringify(repo)} ${why}.`,
-    kind === 'local'
+    repoKind(repo) === 'local'
       ? 'Give a URL the cluster can clone, e.g. --repo https://github.com/me/app.git or --repo git@github.com:me/app.git, or create the spark here: --runtime local'
       : 'Give a repository git can clone, e.g. --repo https://github.com/me/app.git or --repo git@github.com:me/app.git (or, with --runtime local, a local path).',
   );

@@ -1,5 +1,5 @@
 import { sparkEvents } from '../../core/observe.js';
-import { locateSpark, openBackend, reservedNames } from '../../backends.js';
+import { openBackendOf } from '../../backends.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
 import { printable as p } from '../printable.js';
@@ -9,8 +9,7 @@ import { age } from './format.js';
 export async function eventsCommand(ctx: Context, name: string): Promise<void> {
   validateName(name);
   const config = await ctx.config();
-  validateName(name, reservedNames(config));
-  const backend = await openBackend(await locateSpark(name, config), config);
+  const backend = await openBackendOf(name, config);
   try {
     const events = await sparkEvents(backend, name);
     ctx.ui.result({ name, events }, () => {

@@ -8,6 +8,7 @@ import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
 import { printable } from '../printable.js';
 import { updateNames } from '../name-cache.js';
+import { stderr } from '../terminal.js';
 
 export async function extendCommand(ctx: Context, name: string, duration: string): Promise<void> {
   validateName(name);
@@ -81,7 +82,7 @@ export async function reapCommand(ctx: Context, options: { dryRun: boolean; forc
     // One document on stdout even then: each failed action carries its error; the exit code says it.
     const failed = outcomes.filter((o) => o.error);
     if (failed.length) {
-      if (!ui.json) process.stderr.write(`error: ${failed.length === 1 ? '1 action' : `${failed.length} actions`} of reap failed (see above).\nfix: Fix the cause and run spark reap again: it does only what is still due.\n`);
+      if (!ui.json) stderr.write(`error: ${failed.length === 1 ? '1 action' : `${failed.length} actions`} of reap failed (see above).\nfix: Fix the cause and run spark reap again: it does only what is still due.\n`);
       process.exitCode = 1;
     }
   } finally {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { portFree } from '../../net.js';
 import { forwardTo, parsePortForwards } from '../../core/observe.js';
 import type { ShellInvocation } from '../../core/ports.js';
 import { locateSpark, openBackend, reservedNames } from '../../backends.js';
@@ -7,15 +7,6 @@ import { SparkError, interrupted } from '../../errors.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
 import { connecting } from './sleep.js';
-
-/** Whether this machine's loopback port can be listened on now (ssh binds it a moment later). */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
 
 /** `spark forward NAME PORT[:REMOTE]...`: the URLs on stdout, then ssh holds the forwards until Ctrl-C. */
 export async function forwardCommand(ctx: Context, name: string, specs: string[]): Promise<void> {
@@ -26,7 +17,7 @@ export async function forwardCommand(ctx: Context, name: string, specs: string[]
   const backend = await openBackend(await locateSpark(name, config), config);
   let invocation: ShellInvocation;
   try {
-    invocation = await connecting(ctx.ui, name, (p) => forwardTo(backend, name, forwards, portFree, { wake: true, ...p }));
+    invocation = await connecting(ctx.ui, name, (p) => forwardTo(backend, name, forwards, portFree, { wake: true, ...p })); // ssh binds the ports a moment later
   } finally {
     await backend.close();
   }

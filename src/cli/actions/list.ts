@@ -32,7 +32,7 @@ export async function listCommand(ctx: Context, format: OutputFormat = 'table'):
     if (format === 'yaml') return await printYaml(listing);
     if (format === 'name') {
       for (const u of listing.unavailable) ui.warn(`${u.runtime} ${u.part} unavailable: ${u.reason}`);
-      if (listing.sparks.length) process.stdout.write(`${listing.sparks.map((s) => s.name).join('\n')}\n`);
+      if (listing.sparks.length) ui.print(`${listing.sparks.map((s) => s.name).join('\n')}\n`);
       return;
     }
     const wide = format === 'wide';

@@ -1,5 +1,5 @@
 import { sparkLogs } from '../../core/observe.js';
-import { locateSpark, openBackend, reservedNames } from '../../backends.js';
+import { openBackendOf } from '../../backends.js';
 import { interrupted } from '../../errors.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
@@ -9,8 +9,7 @@ import { jsonText, printable } from '../printable.js';
 export async function logsCommand(ctx: Context, name: string, options: { follow: boolean; sinceMs?: number }): Promise<void> {
   validateName(name);
   const config = await ctx.config();
-  validateName(name, reservedNames(config));
-  const backend = await openBackend(await locateSpark(name, config), config);
+  const backend = await openBackendOf(name, config);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -18,8 +17,8 @@ export async function logsCommand(ctx: Context, name: string, options: { follow:
   const lines: string[] = [];
   let partial = '';
   const emit = (line: string): void => {
-    if (!ctx.ui.json) process.stdout.write(`${printable(line)}\n`);
-    else if (options.follow) process.stdout.write(`${JSON.stringify({ line })}\n`);
+    if (!ctx.ui.json) ctx.ui.print(`${printable(line)}\n`);
+    else if (options.follow) ctx.ui.print(`${JSON.stringify({ line })}\n`);
     else lines.push(line);
   };
   try {
@@ -39,7 +38,7 @@ export async function logsCommand(ctx: Context, name: string, options: { follow:
     process.off('SIGTERM', onSignal);
     await backend.close();
   }
-  if (ctx.ui.json && !options.follow) process.stdout.write(`${jsonText({ name, lines })}\n`);
+  if (ctx.ui.json && !options.follow) ctx.ui.print(`${jsonText({ name, lines })}\n`);
   // Following ends with Ctrl-C: said plainly, exit 130.
   if (stop.signal.aborted) throw interrupted(`Stopped following the log of ${name}.`);
 }

@@ -1,5 +1,6 @@
 import { sparkStatus } from '../../core/status.js';
-import { locateSpark, openBackend, reservedNames } from '../../backends.js';
+import { openBackendOf } from '../../backends.js';
+import { runtimeEntry } from '../../runtimes/registry.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
 import { truncate } from '../fit.js';
@@ -12,12 +13,11 @@ export async function statusCommand(ctx: Context, name: string, format: OutputFo
   const { ui } = ctx;
   validateName(name);
   const config = await ctx.config();
-  validateName(name, reservedNames(config));
-  const backend = await openBackend(await locateSpark(name, config), config);
+  const backend = await openBackendOf(name, config);
   try {
     const status = await sparkStatus(backend, name);
     if (format === 'yaml') return await printYaml(status);
-    if (format === 'name') return void process.stdout.write(`${status.name}\n`);
+    if (format === 'name') return ui.print(`${status.name}\n`);
     const width = format === 'wide' ? undefined : terminalWidth();
     const { default: stringWidth } = await import('string-width');
     ui.result(status, () => {
@@ -36,7 +36,7 @@ export async function statusCommand(ctx: Context, name: string, format: OutputFo
       } else {
         lines.push(`database  ${status.databaseUnavailable ? ui.yellow(`unavailable: ${p(status.databaseUnavailable)}`) : 'none'}`);
       }
-      lines.push(`connect   ${p(status.runtime === 'local' ? `spark shell ${status.name}` : (status.ssh ?? `ssh user@spark-${status.name}`))}${status.host ? ` (${p(status.host)})` : ''}`);
+      lines.push(`connect   ${p(runtimeEntry(status.runtime).connectHint(status).command)}${status.host ? ` (${p(status.host)})` : ''}`);
       if (status.objects.length) {
         lines.push('', 'objects');
         for (const o of status.objects) lines.push(`  ${o.exists ? ui.green('✓') : ui.red('✗')} ${o.kind} ${p(o.name)}`);

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/index.js';
+import type { RuntimeKind } from '../../core/ports.js';
 import type { Context } from '../context.js';
 
 declare const SPARK_VERSION: string;
@@ -69,12 +70,9 @@ async function kubernetesVersion(config: Config): Promise<string | undefined> {
 
 /** The configured server; for the local runtime the embedded one, only if it runs (never started for this). */
 async function postgresVersion(config: Config): Promise<string | undefined> {
-  if (config.get('SPARK_RUNTIME') === 'local') {
-    const { embeddedStatus } = await import('../../runtimes/local/index.js');
-    const status = await embeddedStatus(config.require('SPARK_DATA_DIR'));
-    if (!status.running) throw new Error('the embedded server is not running (it starts on demand)');
-    return status.version;
-  }
+  const { runtimeEntry } = await import('../../runtimes/registry.js');
+  const own = runtimeEntry(config.get('SPARK_RUNTIME') as RuntimeKind).ownServerVersion;
+  if (own) return own(config);
   if (!config.get('POSTGRES_PASSWORD')) throw new Error('POSTGRES_PASSWORD is not set');
   const { connect, settingsFromConfig } = await import('../../database/index.js');
   const client = await withDeadline(connect({ ...settingsFromConfig(config), connectTimeoutMs: SERVER_DEADLINE_MS }));

@@ -3,6 +3,7 @@ import { SparkError, usageError } from '../../errors.js';
 import type { SslMode } from '../../database/settings.js';
 import type { Config } from '../../config/index.js';
 import { contextFor, type Context } from '../context.js';
+import { jsonText } from '../printable.js';
 
 interface SetupFlags {
   yes?: boolean;
@@ -53,10 +54,9 @@ function confirmer(ctx: Context): ((question: string) => Promise<boolean>) | und
  * alone on its line — in the JSON result, or on stdout (stderr beside --print-sql's script).
  */
 async function showNewPassword(ctx: Context, role: string, password: string, output: { json: unknown } | 'stdout' | 'stderr'): Promise<void> {
-  const { revealOnce } = await import('../../redact.js');
-  if (typeof output === 'object') return revealOnce(password, () => ctx.ui.result(output.json, () => ''));
+  if (typeof output === 'object') return ctx.ui.revealOnce(password, `${jsonText(output.json)}\n`);
   ctx.ui.info(`New password of role ${role} (shown once; store it as POSTGRES_PASSWORD / in the spark-cli-config Secret):`);
-  revealOnce(password, () => (output === 'stdout' ? process.stdout : process.stderr).write(`${password}\n`));
+  ctx.ui.revealOnce(password, `${password}\n`, output);
 }
 
 async function setupDb(ctx: Context, flags: SetupFlags): Promise<void> {
@@ -92,7 +92,7 @@ async function setupDb(ctx: Context, flags: SetupFlags): Promise<void> {
       const json = { role, changed: result.changes.length > 0, changes: result.changes, password: result.password ?? null, sql: result.sql, serverVersion: result.serverVersion ?? null, attributes: null };
       return result.password ? showNewPassword(ctx, role, result.password, { json }) : ui.result(json, () => '');
     }
-    process.stdout.write(result.sql);
+    ui.print(result.sql);
     if (result.password) await showNewPassword(ctx, role, result.password, 'stderr');
     return;
   }

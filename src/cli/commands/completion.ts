@@ -7,6 +7,7 @@ export function register(program: Command): void {
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
     .action(async (shell: 'bash' | 'zsh' | 'fish') => {
       const { completionScript } = await import('../complete.js');
-      process.stdout.write(completionScript(shell));
+      const { stdout } = await import('../terminal.js');
+      stdout.write(completionScript(shell));
     });
 }

@@ -14,6 +14,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import type { SparkSpec } from '../../core/ports.js';
+import { secretEnvOf } from '../../core/spark-env.js';
 import { INIT_SCRIPT } from './init-script.js';
 import {
   ANNOTATION_CREATED_AT,
@@ -94,7 +95,7 @@ export const DEFAULT_MANIFEST_OPTIONS: ManifestOptions = {
   resources: { cpuRequest: '250m', cpuLimit: '2', memoryRequest: '512Mi', memoryLimit: '4Gi' },
 };
 
-/** The subset of Config this module reads (keeps it testable without loading configuration). */
+/** The subset of Config the Kubernetes runtime reads (a Config satisfies it; tests pass a Map-like object). */
 export interface ConfigReader {
   get(key: string): string | undefined;
 }
@@ -147,14 +148,6 @@ export function sparkAnnotations(spec: SparkSpec): Record<string, string> {
   return annotations;
 }
 
-/** The Secret's entries: only the values that are set. */
-export function secretEnv(spec: SparkSpec): Partial<Record<SecretEnvKey, string>> {
-  const env: Partial<Record<SecretEnvKey, string>> = { DATABASE_URL: spec.databaseUrl };
-  if (spec.anthropicApiKey) env.ANTHROPIC_API_KEY = spec.anthropicApiKey;
-  if (spec.githubToken) env.GITHUB_TOKEN = spec.githubToken;
-  return env;
-}
-
 export function sparkManifests(spec: SparkSpec, options: ManifestOptions): SparkManifests {
   const name = spec.name;
   const namespace = options.namespace;
@@ -183,7 +176,8 @@ export function sparkManifests(spec: SparkSpec, options: ManifestOptions): Spark
     kind: 'Secret',
     metadata: metadata(secretName(name)),
     type: 'Opaque',
-    stringData: secretEnv(spec),
+    // Only the values that are set.
+    stringData: secretEnvOf(spec) satisfies Partial<Record<SecretEnvKey, string>>,
   };
 
   const pvc: V1PersistentVolumeClaim = {

@@ -42,10 +42,11 @@ import {
   tailnetHostname,
 } from './labels.js';
 import { cloneDecision } from './clone.js';
-import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ManifestOptions, type SparkObject } from './manifests.js';
+import { CONFIGMAP_KEYS, manifestOptionsFromConfig, sparkManifests, withOwner, type ConfigReader, type ManifestOptions, type SparkObject } from './manifests.js';
 import { expiryOf, kubernetesExpiry } from './expiry.js';
 import { observeCapabilities } from './observe.js';
 import { accessChecks, describeAccess } from './permissions.js';
+import { currentPod, eventTime, restartsOf } from './pods.js';
 import { follow, millis, podVerdict, waitForPod } from './readiness.js';
 import { sleepingSince, withSleep } from './sleep.js';
 import { withSshAddress } from './ssh-address.js';
@@ -174,12 +175,6 @@ const KEEP = {
   pod: (p: k8s.V1Pod): k8s.V1Pod => ({ ...brief(p), spec: { containers: (p.spec?.containers ?? []).map(({ name, image }) => ({ name, image })) }, status: p.status }),
 };
 
-/** The pod that matters: the newest that is not being deleted (else the newest). */
-function currentPod(pods: k8s.V1Pod[]): k8s.V1Pod | undefined {
-  const byAge = [...pods].sort((a, b) => (millis(b.metadata?.creationTimestamp) ?? 0) - (millis(a.metadata?.creationTimestamp) ?? 0));
-  return byAge.find((p) => !p.metadata?.deletionTimestamp) ?? byAge[0];
-}
-
 /** Join the objects of one spark into what `spark list` shows. */
 export function summarize(objects: SparkObjects, namespace: string): RuntimeSpark {
   const { name, deployment, service, pvc, configMap } = objects;
@@ -240,11 +235,6 @@ export function summarize(objects: SparkObjects, namespace: string): RuntimeSpar
     spark.reason = verdict.reason;
   } else spark.reason = verdict.detail;
   return spark;
-}
-
-function restartsOf(pod: k8s.V1Pod | undefined): number | undefined {
-  if (!pod) return undefined;
-  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].reduce((n, cs) => n + (cs.restartCount ?? 0), 0);
 }
 
 const TAILSCALE_DOCS = 'https://tailscale.com/kb/1236/kubernetes-operator';
@@ -485,7 +475,7 @@ export class KubernetesRuntime implements Runtime {
           }),
       ),
     );
-    const time = (e: k8s.CoreV1Event): number => millis(e.lastTimestamp) ?? millis(e.eventTime as Date | undefined) ?? millis(e.firstTimestamp) ?? millis(e.metadata?.creationTimestamp) ?? 0;
+    const time = (e: k8s.CoreV1Event): number => eventTime(e) ?? 0;
     return lists
       .flat()
       .sort((a, b) => time(a) - time(b))
@@ -743,13 +733,8 @@ export class KubernetesRuntime implements Runtime {
   }
 }
 
-/** The settings a runtime is made from (a Config satisfies it). */
-export interface RuntimeConfig {
-  get(key: string): string | undefined;
-}
-
 /** Open the runtime for this configuration: kubeconfig the kubectl way, the namespace, the object options. */
-export function openKubernetesRuntime(config: RuntimeConfig, options: { env?: NodeJS.ProcessEnv; deleteWaitMs?: number } = {}): KubernetesRuntime {
+export function openKubernetesRuntime(config: ConfigReader, options: { env?: NodeJS.ProcessEnv; deleteWaitMs?: number } = {}): KubernetesRuntime {
   const settings: ClusterSettings = { KUBECONFIG: config.get('KUBECONFIG'), SPARK_CONTEXT: config.get('SPARK_CONTEXT'), SPARK_NAMESPACE: config.get('SPARK_NAMESPACE') };
   const client = openKubeClient(settings, { env: options.env });
   return new KubernetesRuntime(client, { manifests: manifestOptionsFromConfig(config), ssh: config.get('SPARK_SSH'), deleteWaitMs: options.deleteWaitMs });

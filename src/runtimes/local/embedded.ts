@@ -20,20 +20,23 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Isolation } from '../../core/ports.js';
 import { connect } from '../../database/connect.js';
 import { generatePassword } from '../../database/scram.js';
-import { freePort, initServer, isPostgresProcess, randomServerPassword, readPostmasterPid, serverIdentity, startServer, stopServer } from '../../database/server.js';
+import {
+  freePort, initServer, isPostgresProcess, randomServerPassword, readPostmasterPid, serverIdentity, serverVersion, startServer, stopServer, traversable, type Identity,
+} from '../../database/server.js';
 import { databaseUrl } from '../../database/settings.js';
 import { setupDatabase } from '../../database/setup.js';
 import { SparkError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { layoutOf, type Layout } from './layout.js';
+import { portFree } from '../../net.js';
 import { withLock } from './lock.js';
+import { writeAtomic } from './workspace.js';
 
 export const LOCAL_HOST = '127.0.0.1';
 export const LOCAL_SUPERUSER = 'postgres';
@@ -50,12 +53,6 @@ export const ROOT_BASE = '/var/lib/spark';
 const LOCK_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 60_000;
 const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
-
-interface Identity {
-  uid: number;
-  gid: number;
-  name: string;
-}
 
 /** embedded.json: what later commands need to find the server again. Never secrets. */
 interface EmbeddedState {
@@ -125,18 +122,6 @@ export async function embeddedBinDir(): Promise<string> {
     }
   }
   return binDir;
-}
-
-/** Every directory above `path` lets `who` through (owner, primary group or other x bit). */
-export function traversable(path: string, who: Identity): boolean {
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    if (existsSync(dir)) {
-      const s = statSync(dir);
-      const bit = s.uid === who.uid ? 0o100 : s.gid === who.gid ? 0o010 : 0o001;
-      if (!(s.mode & bit)) return false;
-    }
-    if (dir === dirname(dir)) return true;
-  }
 }
 
 /**
@@ -210,9 +195,7 @@ function readState(layout: Layout): EmbeddedState | undefined {
 }
 
 function writeState(layout: Layout, state: EmbeddedState): void {
-  const staging = `${layout.stateFile}.${process.pid}`;
-  writeFileSync(staging, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  renameSync(staging, layout.stateFile);
+  writeAtomic(layout.stateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
 function readSecret(file: string): string | undefined {
@@ -245,14 +228,6 @@ function secretFile(file: string, make: () => string): { value: string; made: bo
 
 // ---------------------------------------------------------------------------------------------
 // Ports and processes
-
-export function portFree(port: number, host = LOCAL_HOST): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
 
 /** Processes whose working directory is the cluster: postgres backends (they chdir there). */
 function processesIn(cluster: string): number[] {
@@ -461,12 +436,7 @@ export class EmbeddedServer {
     const cluster = state?.cluster ?? this.layout.defaultCluster;
     const pm = readPostmasterPid(cluster);
     const running = Boolean(pm && isPostgresProcess(pm.pid));
-    let version: string | undefined;
-    try {
-      version = readFileSync(join(cluster, 'PG_VERSION'), 'utf8').trim();
-    } catch {
-      version = undefined;
-    }
+    const version = serverVersion(cluster);
     return {
       initialised: version !== undefined,
       running,

@@ -13,31 +13,13 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SparkError } from '../../errors.js';
-import { processRunning } from '../../process.js';
+import { processAlive, processStart } from '../../process.js';
 
 interface Owner {
   pid: number;
   /** Start time of the process (clock ticks since boot), so a recycled pid is not mistaken for the owner. */
   start?: string;
   token: string;
-}
-
-/** Field 22 of /proc/<pid>/stat: when the process started. Undefined without procfs. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-export function processAlive(pid: number, start?: string): boolean {
-  if (!processRunning(pid)) return false;
-  if (start === undefined) return true;
-  const now = processStart(pid);
-  return now === undefined || now === start;
 }
 
 function readOwner(lockDir: string): Owner | undefined {

@@ -4,6 +4,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Isolation, SparkSpec } from '../../core/ports.js';
+import { secretEnvOf } from '../../core/spark-env.js';
 import { registerSecret } from '../../redact.js';
 
 export interface SparkMeta {
@@ -15,8 +16,6 @@ export interface SparkMeta {
   isolation: Isolation;
   creator: string;
 }
-
-export const ENV_KEYS = ['DATABASE_URL', 'SPARK_NAME', 'ANTHROPIC_API_KEY', 'GITHUB_TOKEN'] as const;
 
 export function metaOf(spec: SparkSpec, repo: string | undefined): SparkMeta {
   return { name: spec.name, runtime: 'local', createdAt: spec.createdAt, ...(repo ? { repo } : {}), database: spec.databaseName, isolation: spec.isolation, creator: spec.creator };
@@ -38,11 +37,10 @@ export function writeAtomic(file: string, text: string, mode: number): void {
   renameSync(staging, file);
 }
 
+/** spark.env: the spark's secret environment (as in a Kubernetes spark's Secret) and its name. */
 export function envOf(spec: SparkSpec): Record<string, string> {
-  const env: Record<string, string> = { DATABASE_URL: spec.databaseUrl, SPARK_NAME: spec.name };
-  if (spec.anthropicApiKey) env.ANTHROPIC_API_KEY = spec.anthropicApiKey;
-  if (spec.githubToken) env.GITHUB_TOKEN = spec.githubToken;
-  return env;
+  const { DATABASE_URL, ...keys } = secretEnvOf(spec);
+  return { DATABASE_URL, SPARK_NAME: spec.name, ...keys };
 }
 
 const quote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;

@@ -3,6 +3,7 @@
  * seeding the fake and for `kubectl apply` in tests.
  */
 import { stringify } from 'yaml';
+import { configMapName, pvcName, secretName, serviceName, tailnetHostname } from '../../../src/runtimes/kubernetes/labels.js';
 
 export interface GoSparkOptions {
   namespace?: string;
@@ -34,7 +35,7 @@ export function goSparkObjects(name: string, options: GoSparkOptions = {}): Reco
                 command: ['/bin/bash', '/config/init.sh'],
                 ports: [{ containerPort: 22, name: 'ssh' }],
                 env: [{ name: 'SPARK_NAME', value: name }],
-                ...(options.withConfig ? { envFrom: [{ secretRef: { name: `${name}-secret` } }] } : {}),
+                ...(options.withConfig ? { envFrom: [{ secretRef: { name: secretName(name) } }] } : {}),
                 volumeMounts: [
                   { name: 'home', mountPath: '/home/user' },
                   ...(options.withConfig ? [{ name: 'config', mountPath: '/config', readOnly: true }] : []),
@@ -42,8 +43,8 @@ export function goSparkObjects(name: string, options: GoSparkOptions = {}): Reco
               },
             ],
             volumes: [
-              { name: 'home', persistentVolumeClaim: { claimName: `${name}-storage` } },
-              ...(options.withConfig ? [{ name: 'config', configMap: { name: `${name}-config` } }] : []),
+              { name: 'home', persistentVolumeClaim: { claimName: pvcName(name) } },
+              ...(options.withConfig ? [{ name: 'config', configMap: { name: configMapName(name) } }] : []),
             ],
           },
         },
@@ -52,20 +53,20 @@ export function goSparkObjects(name: string, options: GoSparkOptions = {}): Reco
     {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: meta(`${name}-ssh`, { annotations: { 'tailscale.com/hostname': `spark-${name}` } }),
+      metadata: meta(serviceName(name), { annotations: { 'tailscale.com/hostname': tailnetHostname(name) } }),
       spec: { type: 'LoadBalancer', loadBalancerClass: 'tailscale', selector: labels, ports: [{ name: 'ssh', port: 22, targetPort: 22 }] },
     },
     {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: meta(`${name}-storage`),
+      metadata: meta(pvcName(name)),
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
     },
   ];
   if (options.withConfig) {
     objects.push(
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${name}-config`), data: { 'init.sh': '#!/bin/bash\nexec sleep infinity\n', authorized_keys: 'ssh-ed25519 AAAA test' } },
-      { apiVersion: 'v1', kind: 'Secret', metadata: meta(`${name}-secret`), type: 'Opaque', stringData: { DATABASE_URL: `postgresql://spark:secret@db:5432/${name}` } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(configMapName(name)), data: { 'init.sh': '#!/bin/bash\nexec sleep infinity\n', authorized_keys: 'ssh-ed25519 AAAA test' } },
+      { apiVersion: 'v1', kind: 'Secret', metadata: meta(secretName(name)), type: 'Opaque', stringData: { DATABASE_URL: `postgresql://spark:secret@db:5432/${name}` } },
     );
   }
   return objects;
