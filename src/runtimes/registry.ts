@@ -92,7 +92,7 @@ export const RUNTIMES = {
     connectHint: (spark) => ({ via: 'ssh', command: spark.ssh ?? `ssh user@${tailnetHostname(spark.name)}` }),
     needsSshKey: true,
     clonesLocalPaths: false,
-    capabilities: ['activity', 'logs', 'forward'],
+    capabilities: ['activity', 'logs', 'forward', 'sleep', 'expiry'],
   },
   local: {
     open: async (config) => (await import('./local/index.js')).openLocalBackend(config),

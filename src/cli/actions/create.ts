@@ -130,14 +130,14 @@ export async function createCommand(ctx: Context, request: CreateRequest): Promi
 }
 
 /**
- * SPARK_DEFAULT_TTL for a new spark. The local runtime keeps no expiry: there the default is left
- * out with a note (an explicit --ttl is refused by the create itself).
+ * SPARK_DEFAULT_TTL for a new spark. A runtime that keeps no expiry (local) leaves the default out
+ * with a note (an explicit --ttl is refused by the create itself).
  */
 function defaultTtl(config: Config, kind: RuntimeKind, ui: Context['ui']): number | undefined {
   const setting = config.get('SPARK_DEFAULT_TTL');
   if (setting === undefined) return undefined;
-  if (kind === 'local') {
-    ui.info(`SPARK_DEFAULT_TTL=${setting} is not applied: local sparks do not expire.`);
+  if (!runtimeEntry(kind).capabilities.includes('expiry')) {
+    ui.info(`SPARK_DEFAULT_TTL=${setting} is not applied: ${kind} sparks do not expire.`);
     return undefined;
   }
   // Validated when the configuration loaded.
