@@ -1,9 +1,8 @@
 /**
  * `spark proxy HOST [PORT]`: what ssh runs as its ProxyCommand (spark ssh-config). stdout and stdin
  * belong to ssh's binary protocol: progress and errors go to stderr only, and the relayed bytes
- * bypass process.stdout (see relay).
+ * pass untouched (see relay).
  */
-import { createWriteStream } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
 import { parsePort, proxyTarget, sparkNameFromHost } from '../../core/proxy.js';
@@ -72,12 +71,13 @@ async function connectUntil(host: string, port: number, deadline: number, name: 
 
 /**
  * stdin → socket and socket → stdout until the spark's side closes (or stdin ends and then the
- * spark's side). The bytes are written to fd 1 through a stream of its own, not process.stdout:
- * main.ts guards process.stdout.write with the redaction step, which turns chunks into utf8 strings
- * and would corrupt ssh's binary stream.
+ * spark's side). The bytes are ssh's encrypted protocol, not text: they go to process.stdout as they
+ * are, never through a redacting writer (which would re-encode them). process.stdout, not a stream
+ * of our own on fd 1: for a pipe it writes synchronously and waits when the pipe is full, where an
+ * fs stream on the non-blocking fd fails with EAGAIN under load and would cut the connection.
  */
 async function relay(socket: Socket): Promise<void> {
-  const out = createWriteStream('', { fd: 1, autoClose: false });
+  const out = process.stdout;
   process.stdin.pipe(socket);
   socket.pipe(out);
   // ssh has gone (its end of the pipe closed): nothing more to relay.
