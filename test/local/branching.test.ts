@@ -88,7 +88,8 @@ test('bad input: unknown id, invalid id, unknown spark, a database that is not a
   assert.equal(JSON.parse(json.stdout).error.code, 'SNAPSHOT_NOT_FOUND');
 
   const invalid = await spark(['db', 'restore', 'quarry', 'NOT-AN-ID'], 2);
-  assert.match(invalid.stderr, /Invalid snapshot id/);
+  assert.match(invalid.stderr, /^error: Invalid snapshot id "NOT-AN-ID"/, 'a usage error before any progress');
+  assert.match(invalid.stderr, /fix: See the ids with: spark db snapshots quarry/);
   const badName = await spark(['db', 'snapshot', 'Bad_Name'], 2);
   assert.match(badName.stderr, /Invalid spark name/);
   const label = await spark(['db', 'snapshot', 'quarry', '--label', 'two\nlines'], 2);
