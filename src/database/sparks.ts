@@ -253,16 +253,23 @@ export class SparkDatabases implements DatabaseProvisioner {
         });
       }
       // Isolation mode: the spark's own role goes after its database (it cannot be dropped while owning one).
-      await this.dropRoleIfOurs(client, sparkRoleName(user, name));
+      // Snapshots kept with --keep-snapshots still hold its objects: it then stays, unable to log in,
+      // until the last of them is dropped (database/branches.ts).
+      await this.dropRoleIfOurs(client, sparkRoleName(user, name), { whileHeld: 'nologin' });
       return row ? 'dropped' : 'absent';
     });
   }
 
   /** Drop a per-spark role only if it exists and the spark role administers it (made it). */
-  private async dropRoleIfOurs(client: Client, role: string): Promise<void> {
+  async dropRoleIfOurs(client: Client, role: string, options: { whileHeld?: 'nologin' | 'keep' } = {}): Promise<void> {
     const { rows } = await client.query(`SELECT pg_has_role(current_user, oid, 'USAGE') AS ours FROM pg_roles WHERE rolname = $1`, [role]);
     if (!rows[0]?.ours) return;
-    await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`).catch((error: unknown) => {
+    await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`).catch(async (error: unknown) => {
+      // 2BP01: objects in other databases (kept snapshots) still depend on it.
+      if ((error as { code?: string }).code === '2BP01' && options.whileHeld) {
+        if (options.whileHeld === 'nologin') await client.query(`ALTER ROLE ${quoteIdent(role)} WITH NOLOGIN`);
+        return;
+      }
       throw queryError(error, { operation: 'drop', name: role, role: this.settings.user });
     });
   }

@@ -277,5 +277,31 @@ for (const server of testServers()) {
         assert.equal(await canOpen(server, { name: role, password }, snap.database), false);
       }, settings);
     });
+
+    test(`${server.name}: isolation mode: a spark deleted with its snapshots kept leaves its role unable to log in; the last snapshot dropped takes the role along`, async () => {
+      const settings = await makeRole(server, { isolation: 'role' });
+      const db = openSparkDatabases(settings, { runtime: 'local' });
+      const name = unique('iso');
+      const made = await db.provision(name, { createdAt: createdAt() });
+      const role = decodeURIComponent(new URL(made.databaseUrl).username);
+      const app = await connectUrl(made.databaseUrl);
+      await app.query(`CREATE TABLE items (id int)`);
+      await app.end();
+      const snap = await db.branches.snapshot(name, { createdAt: createdAt() });
+      try {
+        assert.equal(await db.drop(name), 'dropped', 'the database goes although the role cannot yet');
+        const su = await superuserClient(server);
+        const { rows: left } = await su.query(`SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`, [role]);
+        await su.end();
+        assert.deepEqual(left, [{ rolcanlogin: false }]);
+        await db.branches.dropSnapshot(name, snap.id);
+        const su2 = await superuserClient(server);
+        const { rows: gone } = await su2.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role]);
+        await su2.end();
+        assert.deepEqual(gone, [], 'no role left behind');
+      } finally {
+        await db.close();
+      }
+    });
   }
 }
