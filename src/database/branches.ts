@@ -337,6 +337,17 @@ export class SparkBranches implements DatabaseBranches {
     const previous = branchDatabaseName(spark, `old-${suffix}`);
     const createdAt = new Date().toISOString();
     const strategy = await this.copy(client, incoming, source, this.branchTag({ kind: 'incoming', spark, createdAt }), { owner: db.owner, limit: db.limit });
+    if (db.owner !== this.role && source !== 'template1') {
+      // Isolation mode, a golden template of another spark: its objects become this spark's role's.
+      try {
+        await client.query(`ALTER DATABASE ${quoteIdent(incoming)} ALLOW_CONNECTIONS true`);
+        await this.databases.adoptObjects(incoming, db.owner);
+        await client.query(`ALTER DATABASE ${quoteIdent(incoming)} ALLOW_CONNECTIONS false`);
+      } catch (error) {
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(incoming)} WITH (FORCE)`).catch(() => {});
+        throw error;
+      }
+    }
     const ident = quoteIdent(spark);
     const original = { ...db.raw };
     delete original.busy;
