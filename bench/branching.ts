@@ -16,7 +16,10 @@ import { openSparkDatabases } from '../src/database/sparks.js';
 import { describeMachine } from './lib/machine.js';
 import { ROOT } from './lib/paths.js';
 import { startPostgres, type PgServer } from './lib/postgres.js';
-import { rssMethod } from './lib/proc.js';
+import { failureReason, rssMethod, run, succeeded } from './lib/proc.js';
+import { SPARK } from './lib/paths.js';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { median } from './lib/stats.js';
 import { makeWorkspace } from './lib/workspace.js';
 
@@ -131,10 +134,51 @@ async function benchServer(server: PgServer, rows: Row[]): Promise<void> {
   }
 }
 
+/**
+ * The whole `spark create --from` (spawn to exit, local runtime on its embedded PostgreSQL 18) of a
+ * 10 MB spark against a plain `spark create`, runs alternated; each spark deleted after its run.
+ */
+async function benchForkCommand(rows: Row[]): Promise<void> {
+  const base = mkdtempSync(join(tmpdir(), 'spark-bench-fork-'));
+  chmodSync(base, 0o755);
+  const env = { PATH: process.env.PATH, HOME: base, SPARK_CONFIG: join(base, 'none.json'), KUBECONFIG: join(base, 'no-kube'), SPARK_DATA_DIR: join(base, 'data'), SPARK_RUNTIME: 'local', XDG_CACHE_HOME: join(base, 'cache') };
+  const spark = async (...args: string[]) => {
+    const outcome = await run(process.execPath, [SPARK, ...args], { env, timeoutMs: 120_000 });
+    if (!succeeded(outcome)) throw new Error(`spark ${args.join(' ')}: ${failureReason(outcome)}`);
+    return outcome.ms;
+  };
+  try {
+    await spark('create', 'parent', '--no-shell');
+    const rowsNeeded = Math.round((10 * 1024 * 1024) / 120);
+    await spark('shell', 'parent', '--', 'psql', '-X', '-q', '-c', `CREATE TABLE bench_rows AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS body FROM generate_series(1, ${rowsNeeded}) g`);
+    await spark('create', 'warm', '--no-shell');
+    await spark('delete', 'warm', '--yes');
+    const plain: number[] = [];
+    const fork: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      plain.push(await spark('create', `plain${i}`, '--no-shell'));
+      fork.push(await spark('create', `fork${i}`, '--from', 'parent', '--no-shell'));
+      await spark('delete', `plain${i}`, `fork${i}`, '--yes');
+    }
+    const add = (what: string, times: number[]): void => {
+      rows.push({ server: 'local runtime, PG18 (embedded)', sizeMB: 10, actualBytes: 0, what, medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times) });
+      log(`local ${what}: ${median(times).toFixed(0)} ms`);
+    };
+    add('`spark create --no-shell` (whole process)', plain);
+    add('`spark create --from parent --no-shell` (whole process)', fork);
+    rows.push({ server: 'local runtime, PG18 (embedded)', sizeMB: 10, actualBytes: 0, what: 'ratio fork / plain create (budget ≤ 1.5×)', medianMs: null, minMs: null, maxMs: null, note: `${(median(fork) / median(plain)).toFixed(2)}×` });
+    await spark('delete', 'parent', '--yes');
+    await spark('local', 'stop');
+  } finally {
+    await run(process.execPath, [SPARK, 'local', 'stop'], { env, timeoutMs: 60_000 }).catch(() => undefined);
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 function markdown(rows: Row[]): string {
   const ms = (v: number | null): string => (v === null ? '' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
   const lines = ['| server | database | what | median | min–max |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.server} | ${r.sizeMB} MB (${(r.actualBytes / 1024 / 1024).toFixed(0)} MB on disk) | ${r.what} | ${r.note ?? ms(r.medianMs)} | ${r.minMs === null ? '' : `${ms(r.minMs)}–${ms(r.maxMs)}`} |`);
+  for (const r of rows) lines.push(`| ${r.server} | ${r.sizeMB} MB${r.actualBytes ? ` (${(r.actualBytes / 1024 / 1024).toFixed(0)} MB on disk)` : ''} | ${r.what} | ${r.note ?? ms(r.medianMs)} | ${r.minMs === null ? '' : `${ms(r.minMs)}–${ms(r.maxMs)}`} |`);
   return lines.join('\n');
 }
 
@@ -143,6 +187,7 @@ export async function benchBranching(): Promise<void> {
   const postgres = await startPostgres(ws);
   const rows: Row[] = [];
   try {
+    if (process.env.BENCH_BRANCH_FORK !== '0') await benchForkCommand(rows);
     for (const server of postgres.servers) await benchServer(server, rows);
   } finally {
     await postgres.stop();

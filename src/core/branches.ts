@@ -27,6 +27,12 @@ export async function requireBranches(backend: Backend): Promise<DatabaseBranche
   throw new SparkError(`The ${backend.kind} runtime's database cannot be snapshotted.`, { hint: 'Update spark.', code: 'UNSUPPORTED' });
 }
 
+/** Snapshot ids are 6 lowercase letters and digits (database/branches.ts makes them). */
+export function validateSnapshotId(spark: string, id: string): string {
+  if (!/^[a-z0-9]{6}$/.test(id)) throw usageError(`Invalid snapshot id ${JSON.stringify(id)}: ids are 6 lowercase letters and digits.`, `See the ids with: spark db snapshots ${spark}`);
+  return id;
+}
+
 export function validateLabel(label: string | undefined): string | undefined {
   if (label === undefined) return undefined;
   if (/[\u0000-\u001f\u007f]/.test(label)) throw usageError('A snapshot label must be one line of printable text.', 'For example: --label "before the migration"');
@@ -66,6 +72,7 @@ export async function listSnapshots(backend: Backend, name: string): Promise<Dat
 
 export async function restoreSnapshot(backend: Backend, name: string, id: string): Promise<CopyReport> {
   validateName(name);
+  validateSnapshotId(name, id);
   const branches = await requireBranches(backend);
   await notWhileCreating(backend, name);
   return branches.restore(name, id);
@@ -80,6 +87,7 @@ export async function resetDatabase(backend: Backend, name: string): Promise<Cop
 
 export async function dropSnapshot(backend: Backend, name: string, id: string): Promise<void> {
   validateName(name);
+  validateSnapshotId(name, id);
   return (await requireBranches(backend)).dropSnapshot(name, id);
 }
 

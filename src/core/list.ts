@@ -47,7 +47,8 @@ export async function listSparks(backends: Backend[]): Promise<Listing> {
   await Promise.all(
     backends.map(async (backend) => {
       // Snapshots of every spark in one query, beside the other lists (O(1) in the number of sparks).
-      const [objects, databases, snapshots] = await Promise.allSettled([backend.runtime.list(), backend.databases.list(), backend.databases.branches?.snapshots() ?? Promise.resolve([])]);
+      // No branching (the database layer could not be opened): snapshots stay null, not 0.
+      const [objects, databases, snapshots] = await Promise.allSettled([backend.runtime.list(), backend.databases.list(), backend.databases.branches?.snapshots() ?? Promise.reject(new Error('no branching'))]);
       if (objects.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'runtime', objects.reason));
       if (databases.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'database', databases.reason));
       const sparks = objects.status === 'fulfilled' ? objects.value : undefined;

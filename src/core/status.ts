@@ -15,7 +15,7 @@ export interface SparkStatus extends SparkRow {
 
 /** `spark status`: every object and whether it exists, the pod, the last events, the database. */
 export async function sparkStatus(backend: Backend, name: string): Promise<SparkStatus> {
-  const [runtimeStatus, database, snapshots] = await Promise.allSettled([backend.runtime.status(name), backend.databases.get(name), backend.databases.branches?.snapshots(name) ?? Promise.resolve([])]);
+  const [runtimeStatus, database, snapshots] = await Promise.allSettled([backend.runtime.status(name), backend.databases.get(name), backend.databases.branches?.snapshots(name) ?? Promise.reject(new Error('no branching'))]);
   if (runtimeStatus.status === 'rejected') throw runtimeStatus.reason;
   // A database of that name that is not this runtime's and namespace's spark is not shown as one.
   const db = database.status === 'fulfilled' && database.value?.ours ? database.value : undefined;

@@ -20,7 +20,7 @@ import { queryError } from './errors.js';
 import { inTransaction } from './plan.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { serverVersionNum } from './roles.js';
-import { inScope, parseTag, TAG_PREFIX, type SparkDatabases, type SparkTag, type TagScope } from './sparks.js';
+import { inScope, parseTag, sparkRoleName, TAG_PREFIX, type SparkDatabases, type SparkTag, type TagScope } from './sparks.js';
 
 /** Tags of snapshots, templates and the temporary databases of a restore. Not `spark:`: they are no spark's database. */
 export const BRANCH_TAG_PREFIX = 'spark-branch:';
@@ -337,6 +337,17 @@ export class SparkBranches implements DatabaseBranches {
     const previous = branchDatabaseName(spark, `old-${suffix}`);
     const createdAt = new Date().toISOString();
     const strategy = await this.copy(client, incoming, source, this.branchTag({ kind: 'incoming', spark, createdAt }), { owner: db.owner, limit: db.limit });
+    if (db.owner !== this.role && source !== 'template1') {
+      // Isolation mode, a golden template of another spark: its objects become this spark's role's.
+      try {
+        await client.query(`ALTER DATABASE ${quoteIdent(incoming)} ALLOW_CONNECTIONS true`);
+        await this.databases.adoptObjects(incoming, db.owner);
+        await client.query(`ALTER DATABASE ${quoteIdent(incoming)} ALLOW_CONNECTIONS false`);
+      } catch (error) {
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(incoming)} WITH (FORCE)`).catch(() => {});
+        throw error;
+      }
+    }
     const ident = quoteIdent(spark);
     const original = { ...db.raw };
     delete original.busy;
@@ -361,6 +372,7 @@ export class SparkBranches implements DatabaseBranches {
     return this.databases.exclusive(async (client) => {
       const row = await this.findSnapshot(client, spark, id);
       await dropDatabase(client, row.name, this.role);
+      await this.dropOrphanRole(client, spark);
     });
   }
 
@@ -370,6 +382,13 @@ export class SparkBranches implements DatabaseBranches {
       for (const row of rows) await dropDatabase(client, row.name, this.role);
       return rows.map((r) => r.tag!.id ?? r.name);
     });
+  }
+
+  /** Isolation mode: a deleted spark's role that kept snapshots held goes with the last of them. */
+  private async dropOrphanRole(client: Client, spark: string): Promise<void> {
+    const { rows } = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [spark]);
+    if (rows.length) return;
+    await this.databases.dropRoleIfOurs(client, sparkRoleName(this.role, spark), { whileHeld: 'keep' });
   }
 
   createTemplate(name: string, from: string, options: { createdAt: string }): Promise<DatabaseTemplate & CopyReport> {

@@ -11,7 +11,7 @@ import { validateName } from '../names/index.js';
 import { registerSecret } from '../redact.js';
 import { connect } from './connect.js';
 import { queryError } from './errors.js';
-import { executePlan, type SqlStep } from './plan.js';
+import { executePlan, inTransaction, type SqlStep } from './plan.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { serverVersionNum } from './roles.js';
 import { generatePassword, scramVerifier } from './scram.js';
@@ -212,18 +212,17 @@ export class SparkDatabases implements DatabaseProvisioner {
         await this.dropRoleIfOurs(client, plan.role);
       }
       const { source } = options;
-      if (source && plan.role) {
-        // The copy's tables would stay owned by the source's role, which the new spark's role cannot use.
-        throw new SparkError('Copying a database (create --from, --db-template) is not supported with SPARK_DB_ISOLATION=role yet.', {
-          hint: 'Create the spark without --from/--db-template, or use SPARK_DB_ISOLATION=shared for it.',
-          code: 'UNSUPPORTED',
-        });
-      }
       const tag: SparkTag = { createdAt: options.createdAt, ...(plan.role ? { role: plan.role } : {}), ...(source?.kind === 'template' ? { template: source.name } : {}), ...this.scope };
       const done: SqlStep[] = [];
       const make = async (templateClause?: string): Promise<void> => {
         const steps = planCreate({ name, connectionLimit: this.settings.connectionLimit, tag, role, templateClause });
+        // Isolation mode and a copy: its objects become the new role's before that role may log in.
+        const login = role && templateClause ? steps.pop() : undefined;
         await executePlan(client, steps, { onStep: (step) => done.push(step) });
+        if (role && templateClause) {
+          await this.adoptObjects(name, role.name);
+          await executePlan(client, [login!], { onStep: (step) => done.push(step) });
+        }
       };
       try {
         if (source) await this.branches.copyInto(client, source, async (from) => make(await this.branches.templateClause(client, from)));
@@ -253,16 +252,58 @@ export class SparkDatabases implements DatabaseProvisioner {
         });
       }
       // Isolation mode: the spark's own role goes after its database (it cannot be dropped while owning one).
-      await this.dropRoleIfOurs(client, sparkRoleName(user, name));
+      // Snapshots kept with --keep-snapshots still hold its objects: it then stays, unable to log in,
+      // until the last of them is dropped (database/branches.ts).
+      await this.dropRoleIfOurs(client, sparkRoleName(user, name), { whileHeld: 'nologin' });
       return row ? 'dropped' : 'absent';
     });
   }
 
+  /**
+   * A copy made in isolation mode holds objects of the source spark's role: give them to the new
+   * spark's role. REASSIGN OWNED also moves the databases the old role owns (its spark's), so they
+   * are given back in the same transaction: no one sees them change hands. Objects of any other
+   * role (the spark role itself: a shared-mode source) cannot be moved that safely: refused.
+   */
+  async adoptObjects(database: string, newRole: string): Promise<void> {
+    const session = await connect({ ...this.settings, database });
+    try {
+      const { rows } = await session.query(
+        `SELECT r.rolname AS owner, r.rolname = current_user AS self, pg_has_role(current_user, r.oid, 'USAGE') AND NOT r.rolsuper AS ours
+           FROM (SELECT nspowner AS o FROM pg_namespace UNION SELECT relowner FROM pg_class UNION SELECT proowner FROM pg_proc UNION SELECT typowner FROM pg_type) x
+           JOIN pg_roles r ON r.oid = x.o
+          WHERE r.rolname <> $1 AND r.rolname <> 'pg_database_owner' AND NOT r.rolsuper`,
+        [newRole],
+      );
+      const foreign = rows.filter((r) => r.self || !r.ours || !String(r.owner).startsWith(`${this.settings.user}_`));
+      if (foreign.length) {
+        throw new SparkError(`The copied database holds objects of ${[...new Set(foreign.map((r) => String(r.owner)))].join(', ')}, which a spark's own role cannot be given (SPARK_DB_ISOLATION=role).`, {
+          hint: 'In isolation mode, fork sparks that have their own role (made with SPARK_DB_ISOLATION=role), or create this one with SPARK_DB_ISOLATION=shared.',
+          code: 'UNSUPPORTED',
+        });
+      }
+      for (const owner of new Set(rows.map((r) => String(r.owner)))) {
+        await inTransaction(session, async () => {
+          const { rows: owned } = await session.query(`SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1)`, [owner]);
+          await session.query(`REASSIGN OWNED BY ${quoteIdent(owner)} TO ${quoteIdent(newRole)}`);
+          for (const row of owned) await session.query(`ALTER DATABASE ${quoteIdent(String(row.datname))} OWNER TO ${quoteIdent(owner)}`);
+        });
+      }
+    } finally {
+      await session.end().catch(() => {});
+    }
+  }
+
   /** Drop a per-spark role only if it exists and the spark role administers it (made it). */
-  private async dropRoleIfOurs(client: Client, role: string): Promise<void> {
+  async dropRoleIfOurs(client: Client, role: string, options: { whileHeld?: 'nologin' | 'keep' } = {}): Promise<void> {
     const { rows } = await client.query(`SELECT pg_has_role(current_user, oid, 'USAGE') AS ours FROM pg_roles WHERE rolname = $1`, [role]);
     if (!rows[0]?.ours) return;
-    await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`).catch((error: unknown) => {
+    await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`).catch(async (error: unknown) => {
+      // 2BP01: objects in other databases (kept snapshots) still depend on it.
+      if ((error as { code?: string }).code === '2BP01' && options.whileHeld) {
+        if (options.whileHeld === 'nologin') await client.query(`ALTER ROLE ${quoteIdent(role)} WITH NOLOGIN`);
+        return;
+      }
       throw queryError(error, { operation: 'drop', name: role, role: this.settings.user });
     });
   }

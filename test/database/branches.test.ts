@@ -277,5 +277,80 @@ for (const server of testServers()) {
         assert.equal(await canOpen(server, { name: role, password }, snap.database), false);
       }, settings);
     });
+
+    test(`${server.name}: isolation mode: a fork gets its own role, owns its copy's tables, and neither spark's role can open the other's database`, async () => {
+      const settings = await makeRole(server, { isolation: 'role' });
+      await withSpark(server, async (db, name, url) => {
+        const app = await connectUrl(url);
+        await app.query(`CREATE TABLE items (id int PRIMARY KEY, note text); INSERT INTO items VALUES (1, 'parent'); CREATE VIEW v AS SELECT * FROM items; CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'`);
+        await app.end();
+        const parentRole = decodeURIComponent(new URL(url).username);
+        const fork = unique('ifork');
+        const plan = await db.plan(fork, { createdAt: createdAt() });
+        await db.create(plan, { createdAt: createdAt(), source: { kind: 'spark', name } });
+        try {
+          const forkRole = decodeURIComponent(new URL(plan.databaseUrl).username);
+          assert.notEqual(forkRole, parentRole);
+          const child = await connectUrl(plan.databaseUrl);
+          assert.deepEqual(await rows(child), [{ id: 1, note: 'parent' }]);
+          await child.query(`INSERT INTO items VALUES (2, 'child'); ALTER TABLE items ADD COLUMN extra int; DROP VIEW v; DROP FUNCTION f()`);
+          await child.end();
+          assert.equal((await databaseRow(server, fork))?.owner, forkRole);
+          assert.equal((await databaseRow(server, name))?.owner, parentRole, 'the parent keeps its database');
+          const parent = await connectUrl(url);
+          assert.deepEqual(await rows(parent), [{ id: 1, note: 'parent' }]);
+          await parent.query(`INSERT INTO items VALUES (3, 'parent still owns its table')`);
+          await parent.end();
+          const parentPassword = decodeURIComponent(new URL(url).password);
+          const forkPassword = decodeURIComponent(new URL(plan.databaseUrl).password);
+          assert.equal(await canOpen(server, { name: parentRole, password: parentPassword }, fork), false);
+          assert.equal(await canOpen(server, { name: forkRole, password: forkPassword }, name), false);
+
+          // A golden template of the parent seeds a third spark; its reset gives it the template again, its own.
+          const template = unique('itpl');
+          await db.branches.createTemplate(template, name, { createdAt: createdAt() });
+          const seeded = unique('iseed');
+          const seededPlan = await db.plan(seeded, { createdAt: createdAt() });
+          await db.create(seededPlan, { createdAt: createdAt(), source: { kind: 'template', name: template } });
+          try {
+            await db.branches.reset(seeded);
+            const s3 = await connectUrl(seededPlan.databaseUrl);
+            await s3.query(`INSERT INTO items VALUES (9, 'seeded and reset, still its own')`);
+            await s3.end();
+          } finally {
+            await db.drop(seeded);
+            await db.branches.dropTemplate(template);
+          }
+        } finally {
+          await db.drop(fork);
+        }
+      }, settings);
+    });
+
+    test(`${server.name}: isolation mode: a spark deleted with its snapshots kept leaves its role unable to log in; the last snapshot dropped takes the role along`, async () => {
+      const settings = await makeRole(server, { isolation: 'role' });
+      const db = openSparkDatabases(settings, { runtime: 'local' });
+      const name = unique('iso');
+      const made = await db.provision(name, { createdAt: createdAt() });
+      const role = decodeURIComponent(new URL(made.databaseUrl).username);
+      const app = await connectUrl(made.databaseUrl);
+      await app.query(`CREATE TABLE items (id int)`);
+      await app.end();
+      const snap = await db.branches.snapshot(name, { createdAt: createdAt() });
+      try {
+        assert.equal(await db.drop(name), 'dropped', 'the database goes although the role cannot yet');
+        const su = await superuserClient(server);
+        const { rows: left } = await su.query(`SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`, [role]);
+        await su.end();
+        assert.deepEqual(left, [{ rolcanlogin: false }]);
+        await db.branches.dropSnapshot(name, snap.id);
+        const su2 = await superuserClient(server);
+        const { rows: gone } = await su2.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role]);
+        await su2.end();
+        assert.deepEqual(gone, [], 'no role left behind');
+      } finally {
+        await db.close();
+      }
+    });
   }
 }

@@ -49,6 +49,18 @@ test('a fork on a cluster that cannot clone volumes: database and repo copied, a
     const made = await runSpark(['create', parent, '--no-shell', '--repo', 'https://github.com/me/app.git'], { env, timeoutMs: 120_000 });
     assert.equal(made.code, 0, made.stderr);
     await sql(parent, `CREATE TABLE notes (id int); INSERT INTO notes VALUES (1), (2)`);
+    // On the Kubernetes runtime too: snapshot, change, restore; the tag names the namespace.
+    const snap = await runSpark(['db', 'snapshot', parent], { env });
+    assert.equal(snap.code, 0, snap.stderr);
+    const id = snap.stdout.trim();
+    const tag = await sql(server.adminDatabase, `SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = '${parent}@${id}'`);
+    assert.match(String((tag[0] as { c: string }).c), /"runtime":"kubernetes","namespace":"spark"/);
+    await sql(parent, `DELETE FROM notes`);
+    const restored = await runSpark(['db', 'restore', parent, id], { env });
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.deepEqual(await sql(parent, 'SELECT id FROM notes ORDER BY id'), [{ id: 1 }, { id: 2 }]);
+    const other = await runSpark(['-n', 'elsewhere', 'db', 'snapshots', parent, '--json'], { env });
+    assert.notEqual(other.code, 0, 'another namespace sees no spark of that name');
 
     const forked = await runSpark(['create', child, '--from', parent, '--no-shell'], { env, timeoutMs: 120_000 });
     assert.equal(forked.code, 0, forked.stderr);
@@ -65,6 +77,7 @@ test('a fork on a cluster that cannot clone volumes: database and repo copied, a
   }
   assert.equal(await leftOf(child), '');
   assert.equal(await leftOf(parent), '');
+  assert.deepEqual(await sql(server.adminDatabase, `SELECT datname FROM pg_database WHERE datname LIKE '${parent}@%'`), [], 'delete took the snapshot along');
 });
 
 test('a fork whose source volume came from a CSI driver asks for a clone: its PVC carries spec.dataSource (the real API server accepts it)', async () => {

@@ -88,7 +88,8 @@ test('bad input: unknown id, invalid id, unknown spark, a database that is not a
   assert.equal(JSON.parse(json.stdout).error.code, 'SNAPSHOT_NOT_FOUND');
 
   const invalid = await spark(['db', 'restore', 'quarry', 'NOT-AN-ID'], 2);
-  assert.match(invalid.stderr, /Invalid snapshot id/);
+  assert.match(invalid.stderr, /^error: Invalid snapshot id "NOT-AN-ID"/, 'a usage error before any progress');
+  assert.match(invalid.stderr, /fix: See the ids with: spark db snapshots quarry/);
   const badName = await spark(['db', 'snapshot', 'Bad_Name'], 2);
   assert.match(badName.stderr, /Invalid spark name/);
   const label = await spark(['db', 'snapshot', 'quarry', '--label', 'two\nlines'], 2);
@@ -168,6 +169,14 @@ test('delete removes the spark\'s snapshots; --keep-snapshots keeps them', async
     await spark(['db', 'snapshot', name]);
   }
   assert.equal((await databases('meadow@%')).length, 2);
+  const rows = JSON.parse((await spark(['list', '--json'])).stdout) as { sparks: Array<{ name: string; snapshots: { count: number; sizeBytes: number } | null }> };
+  const meadow = rows.sparks.find((r) => r.name === 'meadow');
+  assert.equal(meadow?.snapshots?.count, 2);
+  assert.ok((meadow?.snapshots?.sizeBytes ?? 0) > 2_000_000);
+  assert.equal(rows.sparks.find((r) => r.name === 'orchard')?.snapshots?.count, 0);
+  assert.match((await spark(['list'])).stdout, /meadow \(\d+(\.\d)? MB, 2 snapshots \d+(\.\d)? MB\)/);
+  assert.match((await spark(['status', 'meadow'])).stdout, /^snapshots 2, \d+(\.\d)? MB \(spark db snapshots meadow\)$/m);
+  assert.equal((JSON.parse((await spark(['status', 'meadow', '--json'])).stdout) as { snapshots: { count: number } }).snapshots.count, 2);
   const deleted = await spark(['delete', 'meadow', '--yes', '--json']);
   assert.match(JSON.stringify(JSON.parse(deleted.stdout).deleted[0].removed), /2 snapshots/);
   assert.deepEqual(await databases('meadow%'), [], 'nothing of meadow is left');

@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { validateTemplateName } from '../../core/branches.js';
+import { validateSnapshotId, validateTemplateName } from '../../core/branches.js';
 import { createSpark } from '../../core/create.js';
 import { testConfiguration } from '../../core/checks.js';
 import type { RuntimeKind } from '../../core/ports.js';
@@ -148,7 +148,7 @@ function defaultTtl(config: Config, kind: RuntimeKind, ui: Context['ui']): numbe
 function checkCopySource(request: CreateRequest): void {
   if (request.snapshot !== undefined && request.from === undefined) throw usageError('--snapshot needs --from: the snapshot of which spark?', `spark create NEW --from SPARK --snapshot ${request.snapshot}`);
   if (request.from !== undefined) validateName(request.from);
-  if (request.snapshot !== undefined && !/^[a-z0-9]{6}$/.test(request.snapshot)) throw usageError(`Invalid snapshot id ${JSON.stringify(request.snapshot)}: ids are 6 lowercase letters and digits.`, `See the ids with: spark db snapshots ${request.from}`);
+  if (request.snapshot !== undefined) validateSnapshotId(request.from!, request.snapshot);
   if (request.from !== undefined && request.dbTemplate !== undefined) throw usageError('--from and --db-template contradict each other: the database is copied from one source.', 'Give one of them.');
   if (request.dbTemplate !== undefined) validateTemplateName(request.dbTemplate);
 }

@@ -1,4 +1,4 @@
-import { createTemplate, dropSnapshot, dropTemplate, listSnapshots, listTemplates, resetDatabase, restoreSnapshot, snapshotSpark, validateTemplateName } from '../../core/branches.js';
+import { createTemplate, dropSnapshot, dropTemplate, listSnapshots, listTemplates, validateLabel, validateSnapshotId, resetDatabase, restoreSnapshot, snapshotSpark, validateTemplateName } from '../../core/branches.js';
 import type { Backend } from '../../core/backend.js';
 import type { CopyReport, RuntimeKind } from '../../core/ports.js';
 import { locateSpark, openBackend, requireRuntime, reservedNames } from '../../backends.js';
@@ -49,6 +49,8 @@ async function step<T>(ctx: Context, text: string, work: () => Promise<T>, done:
 }
 
 export async function snapshotCommand(ctx: Context, name: string, label?: string): Promise<void> {
+  validateName(name);
+  validateLabel(label);
   const snapshot = await withSpark(ctx, name, (backend) =>
     step(ctx, `Snapshotting the database of ${name}`, () => snapshotSpark(backend, name, { label }), (s) => `Snapshot ${s.id} of ${name}${s.sizeBytes === null ? '' : ` (${bytes(s.sizeBytes)})`}${sessions(s)}`),
   );
@@ -62,6 +64,8 @@ export async function snapshotsCommand(ctx: Context, name: string): Promise<void
 }
 
 export async function restoreCommand(ctx: Context, name: string, id: string): Promise<void> {
+  validateName(name);
+  validateSnapshotId(name, id);
   const report = await withSpark(ctx, name, (backend) =>
     step(ctx, `Restoring ${name}'s database to snapshot ${id}`, () => restoreSnapshot(backend, name, id), (r) => `The database of ${name} is snapshot ${id} again${sessions(r)}`),
   );
@@ -76,6 +80,8 @@ export async function resetCommand(ctx: Context, name: string): Promise<void> {
 }
 
 export async function dropSnapshotCommand(ctx: Context, name: string, id: string): Promise<void> {
+  validateName(name);
+  validateSnapshotId(name, id);
   await withSpark(ctx, name, (backend) => step(ctx, `Dropping snapshot ${id} of ${name}`, () => dropSnapshot(backend, name, id), () => `Dropped snapshot ${id} of ${name}`));
   ctx.ui.result({ spark: name, dropped: id }, () => '');
 }
