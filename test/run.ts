@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { clusterEnv, clusterErrorEnv, startControlPlane, type ControlPlane } from './support/cluster/index.js';
+import { embeddedPostmasters, stopLeftoverServers } from './support/leftovers.js';
 import { startTestServers } from './support/postgres.js';
 
 function findTests(dir: string): string[] {
@@ -27,6 +28,7 @@ const files = findTests('test')
 // tests fail, saying why.
 const needsCluster = files.some((f) => readFileSync(f, 'utf8').includes('support/cluster/'));
 let plane: ControlPlane | undefined;
+const serversBefore = new Set(embeddedPostmasters().map((p) => p.pid));
 let clusterError: Error | undefined;
 const [servers] = await Promise.all([
   startTestServers(),
@@ -43,6 +45,7 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await Promise.all([servers.stop(), plane?.stop()]);
+  await stopLeftoverServers(serversBefore);
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

@@ -67,6 +67,8 @@ export interface RuntimeSpark {
   sleepingSince?: string;
   /** ISO time after which `spark reap` deletes it (`create --ttl`, `spark extend`). */
   expiresAt?: string;
+  /** ISO time spark last woke it (a wake counts as use: reap's idle time starts there at the latest). */
+  wokenAt?: string;
 }
 
 export interface ObjectPresence {

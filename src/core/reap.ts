@@ -7,7 +7,7 @@
  *   that its project holds no unsaved git work and no SSH session is open. No report (not running,
  *   asleep without a stored report, a spark too old to report), a git it could not check, unsaved
  *   work or an open session: **keep** it and say why, unless `--force`.
- * - running, no open session, last session (or, without one, its creation) longer ago than
+ * - running, no open session, last session (or its last wake, or its creation) longer ago than
  *   SPARK_IDLE_TIMEOUT: **sleep** (an expired spark kept for its work is slept too). No report:
  *   keep ("no activity report").
  * - anything else: **keep**, with the reason.
@@ -142,10 +142,12 @@ export function decide(spark: RuntimeSpark, reading: ActivityReading, policy: Re
   if ('missing' in reading) return keep(reading.missing);
   const { report } = reading;
   if (report.openSessions > 0) return keep(`in use: ${sessions(report.openSessions)} open`);
-  const since = report.lastSessionAt ?? spark.createdAt;
+  // Idle since the last session, or since it was woken if that came later (a wake is a use), or since it was made.
+  const woken = spark.wokenAt && (!report.lastSessionAt || Date.parse(spark.wokenAt) > Date.parse(report.lastSessionAt)) ? spark.wokenAt : undefined;
+  const since = woken ?? report.lastSessionAt ?? spark.createdAt;
   const idleMs = since ? now - Date.parse(since) : NaN;
   if (Number.isNaN(idleMs)) return keep('no activity report');
-  const idle = report.lastSessionAt ? `last session ${span(idleMs)} ago` : `no session since it was created ${span(idleMs)} ago`;
+  const idle = woken ? `woken ${span(idleMs)} ago, no session since` : report.lastSessionAt ? `last session ${span(idleMs)} ago` : `no session since it was created ${span(idleMs)} ago`;
   if (idleMs < policy.idleTimeoutMs) return keep(`active: ${idle} (sleeps after ${span(policy.idleTimeoutMs)} idle)`);
   const reason = `idle: ${idle} (SPARK_IDLE_TIMEOUT ${span(policy.idleTimeoutMs)})`;
   return { ...base, expired, action: 'sleep', reason: prefix ? `${prefix}; ${reason}` : reason };

@@ -4,7 +4,7 @@
  * --json every failure (usage errors included) is one JSON document on stdout.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,9 @@ after(async () => {
   await cluster.stop();
   for (const socket of sockets) socket.destroy();
   silent.close();
+  // A local command below starts the embedded PostgreSQL on demand: stop it and remove its data.
+  await runSpark(['local', 'stop'], { env: { ...base, SPARK_RUNTIME: 'local' } });
+  rmSync(home, { recursive: true, force: true });
 });
 
 /** Every command path, read from the help screens themselves (so a new command cannot be missed). */

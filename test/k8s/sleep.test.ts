@@ -128,6 +128,9 @@ test('sleep keeps everything but the pod; list and status say Sleeping and since
   assert.equal(awake.spec.replicas, 1);
   assert.equal(awake.metadata.annotations?.['spark.dev/sleeping-since'], undefined);
   assert.equal(awake.metadata.annotations?.['spark.dev/last-activity'], undefined);
+  // A wake is a use: reap counts idle time from here at the latest.
+  const wokenAt = Date.parse(awake.metadata.annotations?.['spark.dev/woken-at'] ?? '');
+  assert.ok(wokenAt > Date.parse(since) && wokenAt <= Date.now(), 'the wake time is kept on the Deployment');
   const state = (JSON.parse((await runSpark(['list', '--json'], { env })).stdout) as { sparks: Row[] }).sparks.find((s) => s.name === name);
   assert.deepEqual([state?.state, state?.sleepingSince], ['Running', null]);
 

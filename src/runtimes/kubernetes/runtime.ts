@@ -48,7 +48,7 @@ import { observeCapabilities } from './observe.js';
 import { accessChecks, describeAccess } from './permissions.js';
 import { currentPod, eventTime, restartsOf } from './pods.js';
 import { follow, millis, podVerdict, waitForPod } from './readiness.js';
-import { sleepingSince, withSleep } from './sleep.js';
+import { sleepingSince, wokenAt, withSleep } from './sleep.js';
 import { withSshAddress } from './ssh-address.js';
 
 export interface KubernetesRuntimeOptions {
@@ -197,6 +197,8 @@ export function summarize(objects: SparkObjects, namespace: string): RuntimeSpar
   if (legacy) spark.legacy = true;
   const expiresAt = expiryOf(deployment?.metadata?.annotations?.[ANNOTATION_EXPIRES_AT]);
   if (expiresAt) spark.expiresAt = expiresAt;
+  const woken = wokenAt(deployment?.metadata?.annotations);
+  if (woken) spark.wokenAt = woken;
 
   // Sparks made by this CLI have all four listed objects; Go-CLI sparks may lack all but the Deployment.
   const missing = (

@@ -10,6 +10,8 @@
  * - `spark.dev/last-activity`: the spark's last activity report (activity.ts) taken just before it
  *   went to sleep, so `spark reap` still knows whether a sleeper has unsaved git work. Without it a
  *   sleeper's activity is unknown, never "nothing to lose".
+ * A third, `spark.dev/woken-at`, says when spark last woke it: a wake is a use, so `reap` counts its
+ * idle time from then too (else a spark woken but not yet logged into would be put back to sleep).
  */
 import type { ActivityCapability, RuntimeCapabilities, SleepCapability, SparkActivity } from '../../core/ports.js';
 import { SparkError } from '../../errors.js';
@@ -20,6 +22,7 @@ import { deploymentName } from './labels.js';
 
 export const ANNOTATION_SLEEPING_SINCE = 'spark.dev/sleeping-since';
 export const ANNOTATION_LAST_ACTIVITY = 'spark.dev/last-activity';
+export const ANNOTATION_WOKEN_AT = 'spark.dev/woken-at';
 
 const MERGE_PATCH = 'application/merge-patch+json';
 const op = (verb: KubeOperation['verb'], name: string): KubeOperation => ({ verb, resource: 'deployments', group: 'apps', name });
@@ -30,11 +33,17 @@ export function storedActivity(annotations: Record<string, string> | undefined):
   return text ? parseActivityLine(ACTIVITY_PREFIX + text) : undefined;
 }
 
-/** ISO time the Deployment was put to sleep by spark, if it says so. */
-export function sleepingSince(annotations: Record<string, string> | undefined): string | undefined {
-  const value = annotations?.[ANNOTATION_SLEEPING_SINCE];
+/** An ISO time annotation of the Deployment, if it holds a valid one. */
+function timeAnnotation(annotations: Record<string, string> | undefined, key: string): string | undefined {
+  const value = annotations?.[key];
   return value && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : undefined;
 }
+
+/** ISO time the Deployment was put to sleep by spark, if it says so. */
+export const sleepingSince = (annotations: Record<string, string> | undefined): string | undefined => timeAnnotation(annotations, ANNOTATION_SLEEPING_SINCE);
+
+/** ISO time spark last woke it, if it did. */
+export const wokenAt = (annotations: Record<string, string> | undefined): string | undefined => timeAnnotation(annotations, ANNOTATION_WOKEN_AT);
 
 async function readDeployment(c: KubeClient, name: string): Promise<k8s.V1Deployment> {
   const d = await c.find(op('get', deploymentName(name)), (o) => c.apps.readNamespacedDeployment({ name: deploymentName(name), namespace: c.namespace }, o));
@@ -81,6 +90,7 @@ export function kubernetesSleep(client: () => KubeClient, activity: ActivityCapa
         await patchDeployment(c, d, 0, {
           [ANNOTATION_SLEEPING_SINCE]: new Date().toISOString(),
           [ANNOTATION_LAST_ACTIVITY]: report ? JSON.stringify(report) : null,
+          [ANNOTATION_WOKEN_AT]: null,
         });
         return true;
       }),
@@ -90,7 +100,7 @@ export function kubernetesSleep(client: () => KubeClient, activity: ActivityCapa
         const d = await readDeployment(c, name);
         if (d.spec?.replicas !== 0) return false;
         // Awake, the spark reports for itself again (its log): the stored report would only go stale.
-        await patchDeployment(c, d, 1, { [ANNOTATION_SLEEPING_SINCE]: null, [ANNOTATION_LAST_ACTIVITY]: null });
+        await patchDeployment(c, d, 1, { [ANNOTATION_SLEEPING_SINCE]: null, [ANNOTATION_LAST_ACTIVITY]: null, [ANNOTATION_WOKEN_AT]: new Date().toISOString() });
         return true;
       }),
   };
