@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { kubectlOk, startControlPlane, testCluster, type ClusterInfo, type ControlPlane } from '../support/cluster/index.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
-import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
+import { type TestServer, databaseOn, sparkEnv, testServers, unique } from '../support/postgres.js';
 
 const server: TestServer = testServers()[0]!;
 const KINDS = 'deployments,services,persistentvolumeclaims,configmaps,secrets';
@@ -23,14 +23,7 @@ function envFor(cluster: ClusterInfo, namespace: string): Record<string, string>
   return { ...sparkEnv(server), HOME: home, SPARK_CONFIG: join(home, 'config.json'), KUBECONFIG: cluster.kubeconfig, SPARK_NAMESPACE: namespace, SSH_PUBLIC_KEY_PATH: join(home, 'id_ed25519.pub') };
 }
 
-async function databaseExists(name: string): Promise<boolean> {
-  const client = await superuserClient(server);
-  try {
-    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
-  } finally {
-    await client.end();
-  }
-}
+const databaseExists = (name: string): Promise<boolean> => databaseOn(server, name);
 
 async function assertNothingLeft(cluster: ClusterInfo, namespace: string, name: string): Promise<void> {
   assert.equal((await kubectlOk(cluster, ['get', KINDS, '-n', namespace, '-l', `spark-name=${name}`, '-o', 'name'])).trim(), '', `cluster objects of ${name} remain`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { kubectl, kubectlOk, NODE_CPUS, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { goSparkObjects } from '../support/fake-kube/fixtures.js';
-import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
+import { type TestServer, databaseOn, sparkEnv, testServers, unique } from '../support/postgres.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
 import { configMapName, pvcName, secretName, serviceName, tailnetHostname } from '../../src/runtimes/kubernetes/labels.js';
 
@@ -44,14 +44,7 @@ async function objectsOf(name: string): Promise<string[]> {
   return (await kubectlOk(cluster, ['get', KINDS, '-n', 'spark', '-l', `spark-name=${name}`, '-o', 'name'])).trim().split('\n').filter(Boolean).sort();
 }
 
-async function databaseExists(name: string): Promise<boolean> {
-  const client = await superuserClient(server);
-  try {
-    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
-  } finally {
-    await client.end();
-  }
-}
+const databaseExists = (name: string): Promise<boolean> => databaseOn(server, name);
 
 async function assertNothingLeft(name: string): Promise<void> {
   assert.deepEqual(await objectsOf(name), [], `cluster objects of ${name} remain`);

@@ -14,7 +14,7 @@ import { before, test } from 'node:test';
 import { capture } from '../support/capture.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
 import { containerLogsFor, criLogLine, kubeconfigYaml, kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
-import { REPO, sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
+import { REPO, type TestServer, databaseOn, sparkEnv, testServers, unique } from '../support/postgres.js';
 
 const NS = 'spark-reap';
 const HOUR = 3_600_000;
@@ -29,14 +29,7 @@ let reaperEnv: Record<string, string>;
 let token: string;
 const names = { expired: unique('exp'), idle: unique('idle'), active: unique('act'), dirty: unique('dirty') };
 
-async function databaseExists(name: string): Promise<boolean> {
-  const client = await superuserClient(server);
-  try {
-    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
-  } finally {
-    await client.end();
-  }
-}
+const databaseExists = (name: string): Promise<boolean> => databaseOn(server, name);
 
 const deployment = async (name: string): Promise<{ replicas: number; annotations: Record<string, string> } | undefined> => {
   const out = await kubectlOk(cluster, ['get', 'deployments', '-n', NS, '-l', `spark-name=${name}`, '-o', 'json']);

@@ -16,7 +16,7 @@ import { openKubernetesRuntime } from '../../src/runtimes/kubernetes/runtime.js'
 import { containerLogsFor, criLogLine, kubectl, kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { goSparkObjects } from '../support/fake-kube/fixtures.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
-import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
+import { type TestServer, databaseOn, sparkEnv, testServers, unique } from '../support/postgres.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 
 const server: TestServer = testServers()[0]!;
@@ -57,14 +57,7 @@ const readyPods = async (name: string): Promise<number> =>
     (p) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   ).length;
 
-async function databaseExists(name: string): Promise<boolean> {
-  const client = await superuserClient(server);
-  try {
-    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
-  } finally {
-    await client.end();
-  }
-}
+const databaseExists = (name: string): Promise<boolean> => databaseOn(server, name);
 
 interface Row {
   name: string;

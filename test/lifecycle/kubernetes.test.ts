@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { goSparkYaml, startFakeCluster, type FakeCluster } from '../support/fake-kube/index.js';
 import { kubectl, kubectlEnv } from '../support/fake-kube/testing.js';
-import { makeRole, sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
+import { type TestServer, databaseOn, makeRole, sparkEnv, superuserClient, testServers, unique } from '../support/postgres.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
 import { freePort } from '../../src/database/server.js';
 
@@ -49,14 +49,7 @@ function objectsOf(name: string): string[] {
   return KINDS.flatMap((kind) => cluster.list(kind, 'spark').filter((o) => o.metadata?.labels?.['spark-name'] === name).map((o) => `${kind}/${o.metadata?.name}`));
 }
 
-async function databaseExists(name: string): Promise<boolean> {
-  const client = await superuserClient(server);
-  try {
-    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
-  } finally {
-    await client.end();
-  }
-}
+const databaseExists = (name: string): Promise<boolean> => databaseOn(server, name);
 
 async function assertNothingLeft(name: string): Promise<void> {
   assert.deepEqual(objectsOf(name), [], `cluster objects of ${name} remain`);

@@ -177,6 +177,16 @@ export async function superuserClient(server: TestServer, database = server.admi
   return client;
 }
 
+/** Is there a database of this name on the server (asked as the superuser)? */
+export async function databaseOn(server: TestServer, name: string): Promise<boolean> {
+  const client = await superuserClient(server);
+  try {
+    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Connect with a URL the way a spark's program would (pg parses DATABASE_URL). */
 export async function connectUrl(url: string): Promise<import('pg').Client> {
   const { default: pg } = await import('pg');

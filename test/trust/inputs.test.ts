@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startFakeCluster, type FakeCluster } from '../support/fake-kube/index.js';
-import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
+import { type TestServer, databaseOn, sparkEnv, testServers, unique } from '../support/postgres.js';
 import { runSpark } from '../support/cli.js';
 import { configMapName } from '../../src/runtimes/kubernetes/labels.js';
 
@@ -51,14 +51,7 @@ after(async () => {
   await cluster.stop();
 });
 
-async function databaseExists(name: string): Promise<boolean> {
-  const client = await superuserClient(server);
-  try {
-    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
-  } finally {
-    await client.end();
-  }
-}
+const databaseExists = (name: string): Promise<boolean> => databaseOn(server, name);
 
 const objectsOf = (name: string): string[] =>
   KINDS.flatMap((kind) => cluster.list(kind, 'spark').filter((o) => o.metadata?.labels?.['spark-name'] === name).map((o) => `${kind}/${o.metadata?.name}`));

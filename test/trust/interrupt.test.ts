@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startFakeCluster, type FakeCluster } from '../support/fake-kube/index.js';
 import { runSpark } from '../support/cli.js';
-import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
+import { type TestServer, databaseOn, sparkEnv, testServers, unique } from '../support/postgres.js';
 import { sparkInTerminal } from '../support/terminal.js';
 import { configMapName } from '../../src/runtimes/kubernetes/labels.js';
 
@@ -44,14 +44,7 @@ function objectsOf(name: string): string[] {
   return KINDS.flatMap((kind) => cluster.list(kind, 'spark').filter((o) => o.metadata?.labels?.['spark-name'] === name).map((o) => `${kind}/${o.metadata?.name}`));
 }
 
-async function databaseExists(name: string): Promise<boolean> {
-  const client = await superuserClient(server);
-  try {
-    return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
-  } finally {
-    await client.end();
-  }
-}
+const databaseExists = (name: string): Promise<boolean> => databaseOn(server, name);
 
 /** Poll the database server until `name` is gone (the cleanup drops it concurrently with the objects). */
 async function databaseGone(name: string): Promise<void> {
