@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatabaseProvisioner } from '../src/core/ports.js';
 import { ROOT_BASE, stopEmbedded } from '../src/runtimes/local/embedded.js';
-import { apiOf, removeVolumeDirectories, RUNNING_CAP, seedSparks, settle, startControlPlane, type Api, type ControlPlane } from './lib/control-plane.js';
+import { apiOf, LOAD_BALANCER_CAP, removeVolumeDirectories, RUNNING_CAP, seedSparks, settle, startBenchControlPlane, type Api, type ControlPlane } from './lib/control-plane.js';
 import { openDatabaseFacade } from './lib/database.js';
 import { SPARK } from './lib/paths.js';
 import { startPostgres, type PostgresServers } from './lib/postgres.js';
@@ -213,7 +213,7 @@ export async function benchCluster(): Promise<ClusterResults> {
     });
     facade = await openDatabaseFacade(pg);
     const t0 = Date.now();
-    plane = await startControlPlane();
+    plane = await startBenchControlPlane();
     api = apiOf(plane);
     copyFileSync(plane.kubeconfig, ws.kubeconfig);
     const kubectlPath = join(plane.binDir, 'kubectl');
