@@ -224,26 +224,52 @@ export function renderMarkdown(results: Results): string {
 /** The ready-to-paste Performance section of the main README. */
 export function renderSnippet(results: Results): string {
   const m = results.machine;
-  const rows = results.timings.map((t) =>
+  const c = results.cluster;
+  const snippetRow = (t: TimingRow): string[] =>
     t.verdict === 'unavailable'
       ? [t.what, 'not measured yet', t.reference?.what ?? '', '—', t.budget ?? '']
-      : [t.what, ms(t.summary?.median), t.reference ? `${t.reference.what}: ${ms(t.reference.summary.median)}` : '', t.ratio === undefined ? '—' : times(t.ratio), `${t.budget ?? ''} ${MARK[t.verdict]}`.trim()],
-  );
-  const memory = results.memory.filter((x) => x.peakMiB !== undefined && x.budget);
-  const lines = [
-    '## Performance',
-    '',
+      : [t.what, ms(t.summary?.median), t.reference ? `${t.reference.what}: ${ms(t.reference.summary.median)}` : '', t.ratio === undefined ? '—' : times(t.ratio), `${t.budget ?? ''} ${MARK[t.verdict]}`.trim()];
+  // The real control plane's figures supersede the fake's for start-up, list, create and delete.
+  const superseded = (id: string): boolean => !!c && (id === 'version' || id.startsWith('list-'));
+  const rows = results.timings.filter((t) => !superseded(t.id)).map(snippetRow);
+  const memory = results.memory.filter((x) => x.peakMiB !== undefined && x.budget && (!c || !/list|create|delete/.test(x.command)));
+  const lines = ['## Performance', ''];
+  if (c) lines.push(...clusterSnippet(c), '', '### Create, delete and the database layer (fake API server)', '');
+  lines.push(
     `Measured with \`npm run bench\` on ${m.date.slice(0, 10)}: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, kubectl ${m.kubectl ?? '—'}, PostgreSQL ${Object.values(m.postgres).join(' and ') || '—'}.`,
     'Each figure is the median wall time of the whole process (spawn to exit), runs alternated with the reference after a warm-up; the cluster is the project\'s fake Kubernetes API server on loopback (pods ready at once), PostgreSQL is real.',
     '',
     table(['what', 'spark (median)', 'reference (median)', 'ratio', 'budget'], rows),
     '',
-  ];
+  );
   if (memory.length) {
     lines.push(`Peak memory (maximum RSS; budget 150 MB): ${memory.map((x) => `${x.command} ${x.peakMiB!.toFixed(0)} MiB${x.verdict === 'over' ? ' ✗' : ''}`).join(', ')}.`, '');
   }
   const scale = results.scale.filter((s) => s.verdict !== 'unavailable');
   if (scale.length) lines.push(...scale.map((s) => `- ${s.what}: ${s.value}`), '');
-  lines.push('Full table, machine details and raw figures: `bench/results.json` (regenerate with `npm run bench`).', '');
+  lines.push('Full table, machine details and raw figures: `bench/results.json` (regenerate with `npm run bench`; the real control plane alone with `npm run bench -- cluster`).', '');
   return lines.join('\n');
+}
+
+/** The real control plane's part of the README's Performance section. */
+function clusterSnippet(c: ClusterResults): string[] {
+  const memory = c.memory.filter((x) => x.peakMiB !== undefined);
+  return [
+    '### On a real control plane',
+    '',
+    `Measured with \`npm run bench -- cluster\` on ${c.date.slice(0, 10)} (${c.seconds} s; load average ${c.loadAverage.start[0]} at start, ${c.loadAverage.end[0]} at end): ${c.controlPlane}; kubectl ${c.kubectl}; PostgreSQL ${c.postgres}.`,
+    'Median wall time of the whole process (spawn to exit), runs alternated with the reference after a warm-up. The floor script (`bench/floor.mjs`, node: and pg only) reads the kubeconfig, GETs the spark Deployments and logs in to PostgreSQL and queries, at once: the least a Node CLI can do for `spark list --json`.',
+    '',
+    table(['what', 'spark (median)', 'reference (median)', 'ratio', 'budget'], c.timings.map((t) =>
+      t.verdict === 'unavailable'
+        ? [t.what, `not available: ${t.note ?? ''}`, t.reference?.what ?? '', '—', t.budget ?? '']
+        : [t.what, ms(t.summary?.median), t.reference ? `${t.reference.what}: ${ms(t.reference.summary.median)}` : '', t.ratio === undefined ? '—' : times(t.ratio), `${t.budget ?? ''} ${MARK[t.verdict]}${t.verdict === 'fail' && t.note ? ` ${t.note}` : ''}`.trim()])),
+    '',
+    table(
+      ['sparks', 'running', 'with a database', '`spark list --json`', 'kubectl', 'floor script', 'spark ÷ kubectl', 'spark ÷ floor'],
+      c.growth.map((g) => [g.sparks.toLocaleString('en-US'), String(g.running), g.databases.toLocaleString('en-US'), ms(g.spark?.median), ms(g.kubectl?.median), ms(g.floor?.median), ratioOf(g.spark, g.kubectl), ratioOf(g.spark, g.floor)]),
+    ),
+    '',
+    `Peak memory (maximum RSS, budget 150 MiB for every spark command): ${memory.map((x) => `${x.command} ${x.peakMiB!.toFixed(0)} MiB${x.verdict === 'ok' ? ' ✓' : x.verdict === 'over' ? ' ✗' : ''}`).join('; ')}.`,
+  ];
 }
