@@ -259,6 +259,7 @@ function clusterSnippet(c: ClusterResults): string[] {
     '',
     `Measured with \`npm run bench -- cluster\` on ${c.date.slice(0, 10)} (${c.seconds} s; load average ${c.loadAverage.start[0]} at start, ${c.loadAverage.end[0]} at end): ${c.controlPlane}; kubectl ${c.kubectl}; PostgreSQL ${c.postgres}.`,
     'Median wall time of the whole process (spawn to exit), runs alternated with the reference after a warm-up. The floor script (`bench/floor.mjs`, node: and pg only) reads the kubeconfig, GETs the spark Deployments and logs in to PostgreSQL and queries, at once: the least a Node CLI can do for `spark list --json`.',
+    `Rounds: ${String(c.settings.runs)} up to 1,000 sparks, fewer above (${String(c.settings.largeRuns)} of list, table and status; ${String(c.settings.lifecycleRuns)} create + delete pairs). Seeded sparks are spark's own objects, made by the real controllers into ReplicaSets and bound volumes before timing; ${String(c.settings.runningCap)} run a Ready pod, the rest sleep (replicas 0), the first ${Number(c.settings.databases).toLocaleString('en-US')} have a database (bench/README.md says why).`,
     '',
     table(['what', 'spark (median)', 'reference (median)', 'ratio', 'budget'], c.timings.map((t) =>
       t.verdict === 'unavailable'
