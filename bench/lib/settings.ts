@@ -16,7 +16,7 @@ function list(name: string, fallback: number[]): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-export const SECTIONS = ['startup', 'database', 'lifecycle', 'scale', 'list', 'memory', 'boot'] as const;
+export const SECTIONS = ['startup', 'database', 'lifecycle', 'scale', 'list', 'memory', 'boot', 'cluster'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Settings {

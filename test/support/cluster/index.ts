@@ -163,8 +163,11 @@ interface Running {
   exit?: string;
 }
 
-/** Start the whole control plane; resolves when a pod could be scheduled and run on the node. */
-export async function startControlPlane(options: { binDir?: string } = {}): Promise<ControlPlane> {
+/**
+ * Start the whole control plane; resolves when a pod could be scheduled and run on the node.
+ * `extraArgs` adds flags to a component (the bench raises the controller-manager's API rate limits).
+ */
+export async function startControlPlane(options: { binDir?: string; extraArgs?: Partial<Record<Component, string[]>> } = {}): Promise<ControlPlane> {
   const started = Date.now();
   const binDir = options.binDir ?? findBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'spark-cluster-'));
@@ -272,6 +275,7 @@ export async function startControlPlane(options: { binDir?: string } = {}): Prom
       `--node-port=${kwokPort}`, `--server-address=127.0.0.1:${kwokPort}`, '--enable-crds=Logs',
     ]);
 
+    for (const [name, extra] of Object.entries(options.extraArgs ?? {}) as Array<[Component, string[]]>) argv.get(name)?.push(...extra);
     launch('etcd');
     await waitUntil('etcd', () => httpOk(`http://127.0.0.1:${etcdPort}/health`), anyExited);
     launch('kube-apiserver');
