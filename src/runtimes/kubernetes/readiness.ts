@@ -88,6 +88,8 @@ export async function follow<T extends { metadata?: { resourceVersion?: string }
         options.onSync(listed.items);
         resourceVersion = listed.resourceVersion;
       }
+      // Aborted while listing (e.g. the object was already gone): no watch to start.
+      if (signal.aborted) return;
       let sawEvent = false;
       let onAbort: (() => void) | undefined;
       const end = await new Promise<WatchEnd>((resolve) => {
