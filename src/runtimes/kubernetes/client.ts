@@ -14,6 +14,12 @@ import { KubeRest, type HttpRequest } from './rest.js';
 
 export { hasClusterConfig, kubeconfigPaths, type ClusterSettings };
 
+/**
+ * Items per page of a LIST: large enough that a namespace of up to 1,000 sparks is one request per
+ * kind, small enough that 5,000 stay within the memory budget (one page of JSON at a time).
+ */
+export const LIST_PAGE = 1000;
+
 /** Deadline of one ordinary request; waits have their own, longer deadlines. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -122,12 +128,19 @@ export class KubeClient {
   }
 
   /**
-   * LIST as plain JSON, each item reduced by `keep` as soon as the body is parsed, so a thousand
-   * sparks stay small. Asks for gzip as kubectl does.
+   * LIST as plain JSON in pages of LIST_PAGE items (limit/continue, as kubectl pages), each item
+   * reduced by `keep` before the next page is asked for: memory follows the page, not the namespace.
+   * Asks for gzip as kubectl does.
    */
   async list<T>(operation: KubeOperation, path: string, query: Record<string, string>, keep: (item: never) => T, request: RequestOptions = {}): Promise<T[]> {
-    const listed = await this.get<ListOf<never>>(operation, path, query, request);
-    return (listed.items ?? []).map(keep);
+    const kept: T[] = [];
+    let next: string | undefined;
+    do {
+      const page: ListOf<never> = await this.get<ListOf<never>>(operation, path, { ...query, limit: LIST_PAGE, continue: next }, request);
+      for (const item of page.items ?? []) kept.push(keep(item));
+      next = page.metadata?.continue || undefined;
+    } while (next);
+    return kept;
   }
 
   private deadline(request: RequestOptions): { signal: AbortSignal; timeout: AbortSignal } {
