@@ -244,8 +244,41 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
     };
 
     /** One input through the reducer; then do what it says. */
+    const eventsOfPods = new Set<string>();
+    function followEvents(fieldSelector: string): void {
+      const path = client.path(undefined, 'events');
+      void follow<k8s.CoreV1Event>({
+        client,
+        path,
+        operation: { verb: 'watch', resource: 'events' },
+        query: { fieldSelector },
+        list: async () => {
+          const list = await client.get<ListOf<k8s.CoreV1Event>>({ verb: 'list', resource: 'events' }, path, { fieldSelector }, { signal });
+          return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '0' };
+        },
+        onSync: (events) => feed({ type: 'events-listed', events }),
+        onEvent: (type, event) => {
+          if (type !== 'DELETED') feed({ type: 'event', event });
+        },
+        // Events explain, the pod decides: a cluster that hides events still gets a wait.
+        onError: () => {},
+        signal,
+      });
+    }
+    /** Follow the events of each pod of the spark from when the pod stream first shows it. */
+    function followPodEvents(pods: k8s.V1Pod[]): void {
+      for (const pod of pods) {
+        const podName = pod.metadata?.name;
+        if (!podName || eventsOfPods.has(podName)) continue;
+        eventsOfPods.add(podName);
+        followEvents(`involvedObject.kind=Pod,involvedObject.name=${podName}`);
+      }
+    }
+
     function feed(input: ReadinessInput): void {
       if (done) return;
+      if (input.type === 'pods-listed') followPodEvents(input.pods);
+      if (input.type === 'pod' && input.change !== 'DELETED') followPodEvents([input.pod]);
       const next = readinessStep(state, input);
       state = next.state;
       for (const output of next.out) {
@@ -286,22 +319,12 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
         onError: finish,
         signal,
       });
-      void follow<k8s.CoreV1Event>({
-        client,
-        path: `/api/v1/namespaces/${ns}/events`,
-        operation: { verb: 'watch', resource: 'events' },
-        list: async () => {
-          const list = await client.get<ListOf<k8s.CoreV1Event>>({ verb: 'list', resource: 'events' }, client.path(undefined, 'events'), undefined, { signal });
-          return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '0' };
-        },
-        onSync: (events) => feed({ type: 'events-listed', events }),
-        onEvent: (type, event) => {
-          if (type !== 'DELETED') feed({ type: 'event', event });
-        },
-        // Events explain, the pod decides: a cluster that hides events still gets a wait.
-        onError: () => {},
-        signal,
-      });
+      // The events about the spark's own objects only (a namespace of a thousand sparks holds
+      // megabytes of others'): its Deployment, its claim, the ReplicaSets (few; the reducer picks
+      // the spark's by name), and each of its pods as the pod stream reveals it.
+      followEvents(`involvedObject.kind=Deployment,involvedObject.name=${deploymentName(name)}`);
+      followEvents(`involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${pvcName(name)}`);
+      followEvents('involvedObject.kind=ReplicaSet');
     })().catch((error: unknown) => finish(mapKubeError(error, client.target, { verb: 'get', resource: 'deployments', group: 'apps', name }, { aborted: options.signal?.aborted })));
   });
 }
