@@ -57,6 +57,19 @@ export interface ListOf<T> {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
+/**
+ * One REST client per resolved context and credentials in a process: the Secret read, the runtime
+ * and the credential stores of one command share its keep-alive connections and its exec plugin's
+ * credential (the plugin runs once, not once per client).
+ */
+const rests = new Map<string, KubeRest>();
+function sharedRest(kc: ResolvedKubeconfig, env: NodeJS.ProcessEnv): KubeRest {
+  const key = JSON.stringify([kc.cluster, kc.user, env === process.env ? '' : env]);
+  let rest = rests.get(key);
+  if (!rest) rests.set(key, (rest = new KubeRest(kc, env)));
+  return rest;
+}
+
 /** A connected client: one context and namespace, one keep-alive connection pool. */
 export class KubeClient {
   readonly target: KubeTarget;
@@ -68,7 +81,7 @@ export class KubeClient {
     readonly defaultTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
     env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.rest = new KubeRest(kc, env);
+    this.rest = sharedRest(kc, env);
     this.target = { context: kc.currentContext, server: kc.cluster.server || '(unknown server)', namespace };
   }
 

@@ -94,12 +94,20 @@ function parseExec(raw: Raw, dir: string): ExecConfig | undefined {
   };
 }
 
+/** A command reads its kubeconfig more than once (the Secret, then the runtime): parse each text once. */
+const parsed = new Map<string, Raw>();
+function parsedYaml(text: string): Raw {
+  let doc = parsed.get(text);
+  if (!doc) parsed.set(text, (doc = obj(parseYaml(text))));
+  return doc;
+}
+
 /** One file's clusters, users and contexts. */
 function readOne(path: string): { clusters: KubeCluster[]; users: KubeUser[]; contexts: KubeContext[]; currentContext?: string } {
   let doc: Raw;
   try {
     const text = readFileSync(path, 'utf8');
-    doc = obj(parseYaml(text));
+    doc = parsedYaml(text);
   } catch (error) {
     throw new SparkError(`Cannot read the kubeconfig ${path}: ${(error as Error).message.split('\n')[0]}`, {
       hint: 'Fix or remove the file (kubectl config view shows what kubectl makes of it), or point KUBECONFIG elsewhere.',
