@@ -3,6 +3,22 @@
 import { build } from 'esbuild';
 import { rm, readFile, writeFile } from 'node:fs/promises';
 
+// pg asks `typeof Response` to detect Cloudflare Workers (pg/lib/stream.js isCloudflareRuntime); on
+// Node 20 that first touch of the global loads the whole fetch implementation (undici), 15-25 ms of
+// every command that opens a connection. spark runs on Node only, so the build answers it.
+const pgOnNode = {
+  name: 'pg-on-node',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const probe = "typeof Response === 'function'";
+      if (!text.includes(probe)) throw new Error(`pg-on-node: ${args.path} no longer probes ${probe}; check the plugin against this pg version`);
+      return { contents: text.replace(probe, 'false'), loader: 'js' };
+    });
+  },
+};
+
+
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
 const result = await build({
@@ -27,6 +43,7 @@ const result = await build({
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
+  plugins: [pgOnNode],
   logLevel: 'warning',
 });
 // Kept for the test that proves --version/--help load neither the Kubernetes client nor pg.

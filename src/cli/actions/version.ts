@@ -64,7 +64,7 @@ async function kubernetesVersion(config: Config): Promise<string | undefined> {
   if (!hasClusterConfig(config)) return undefined;
   const { openKubeClient } = await import('../../runtimes/kubernetes/client.js');
   const client = openKubeClient({ KUBECONFIG: config.get('KUBECONFIG'), SPARK_CONTEXT: config.get('SPARK_CONTEXT'), SPARK_NAMESPACE: config.get('SPARK_NAMESPACE') }, { timeoutMs: SERVER_DEADLINE_MS });
-  const info = await withDeadline(client.call({ verb: 'get', resource: 'version', clusterScoped: true }, (o) => client.version.getCode(o)));
+  const info = await withDeadline(client.get<{ gitVersion?: string }>({ verb: 'get', resource: 'version', clusterScoped: true }, '/version'));
   return info.gitVersion;
 }
 

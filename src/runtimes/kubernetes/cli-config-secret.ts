@@ -10,7 +10,7 @@ import { CONFIG_KEYS, SECRET_KEYS, type ConfigKey, type ConfigValues } from '../
 import type { CliConfigStore, SparkCredential, SparkCredentials } from '../../core/ports.js';
 import { SparkError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
-import type { KubeClient } from './client.js';
+import type { k8s, KubeClient, ListOf } from './client.js';
 import { hasClusterConfig, type ClusterSettings } from './cluster-config.js';
 import { ALL_SPARKS_SELECTOR, CLI_CONFIG_SECRET, deploymentName, secretName, sparkNameOf } from './labels.js';
 
@@ -71,7 +71,7 @@ async function readSecret(partial: ConfigValues, timeoutMs: number, env: NodeJS.
     if (!hasClusterConfig(settings, env)) return undefined;
     const { openKubeClient } = await import('./client.js');
     const client = openKubeClient(settings, { env, timeoutMs });
-    const secret = await client.find({ verb: 'get', resource: 'secrets', name: CLI_CONFIG_SECRET }, (o) => client.core.readNamespacedSecret({ name: CLI_CONFIG_SECRET, namespace: client.namespace }, o));
+    const secret = await client.find<k8s.V1Secret>({ verb: 'get', resource: 'secrets', name: CLI_CONFIG_SECRET }, client.path(undefined, 'secrets', CLI_CONFIG_SECRET));
     if (!secret) return undefined;
     const values = decodeCliConfig(secret.data);
     // Secrets are masked from the moment they are known (loadConfig registers them again).
@@ -96,16 +96,16 @@ export async function writeCliConfigSecretValues(cluster: ClusterSettings, value
   if (Object.keys(data).length === 0) return;
   const namespace = client.namespace;
   const patch = () =>
-    client.find(
-      { verb: 'patch', resource: 'secrets', name: CLI_CONFIG_SECRET },
-      (o) => client.core.patchNamespacedSecret({ name: CLI_CONFIG_SECRET, namespace, body: { data } }, o),
-      { contentType: 'application/merge-patch+json' },
-    );
+    client.sendFound({ verb: 'patch', resource: 'secrets', name: CLI_CONFIG_SECRET }, 'PATCH', client.path(undefined, 'secrets', CLI_CONFIG_SECRET), { data }, { contentType: 'application/merge-patch+json' });
   if (await patch()) return;
   try {
-    await client.call({ verb: 'create', resource: 'secrets', name: CLI_CONFIG_SECRET }, (o) =>
-      client.core.createNamespacedSecret({ namespace, body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: CLI_CONFIG_SECRET, namespace }, type: 'Opaque', data } }, o),
-    );
+    await client.send({ verb: 'create', resource: 'secrets', name: CLI_CONFIG_SECRET }, 'POST', client.path(undefined, 'secrets'), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: CLI_CONFIG_SECRET, namespace },
+      type: 'Opaque',
+      data,
+    });
   } catch (error) {
     // Made by someone else in between: patch that one.
     if (error instanceof SparkError && error.code === 'KUBE_ALREADY_EXISTS' && (await patch())) return;
@@ -131,7 +131,7 @@ export class SparkSecrets implements SparkCredentials {
 
   async list(): Promise<SparkCredential[]> {
     const c = this.client;
-    const secrets = await c.call({ verb: 'list', resource: 'secrets' }, (o) => c.core.listNamespacedSecret({ namespace: c.namespace, labelSelector: ALL_SPARKS_SELECTOR }, o));
+    const secrets = await c.get<ListOf<k8s.V1Secret>>({ verb: 'list', resource: 'secrets' }, c.path(undefined, 'secrets'), { labelSelector: ALL_SPARKS_SELECTOR });
     const found: SparkCredential[] = [];
     for (const secret of secrets.items) {
       const name = sparkNameOf(secret.metadata?.labels);
@@ -152,9 +152,7 @@ export class SparkSecrets implements SparkCredentials {
   async rewrite(name: string, databaseUrl: string): Promise<void> {
     const c = this.client;
     const body = { data: { DATABASE_URL: Buffer.from(databaseUrl, 'utf8').toString('base64') } };
-    await c.call({ verb: 'patch', resource: 'secrets', name: secretName(name) }, (o) => c.core.patchNamespacedSecret({ name: secretName(name), namespace: c.namespace, body }, o), {
-      contentType: 'application/merge-patch+json',
-    });
+    await c.send({ verb: 'patch', resource: 'secrets', name: secretName(name) }, 'PATCH', c.path(undefined, 'secrets', secretName(name)), body, { contentType: 'application/merge-patch+json' });
     await restartSpark(c, name);
   }
 }
@@ -167,10 +165,8 @@ export async function openSparkSecrets(cluster: ClusterSettings): Promise<SparkS
 /** `kubectl rollout restart`: a new pod template annotation makes the Deployment replace its pod. */
 export async function restartSpark(client: KubeClient, name: string, now: Date = new Date()): Promise<void> {
   const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: now.toISOString() } } } } };
-  await client.find(
-    { verb: 'patch', resource: 'deployments', group: 'apps', name: deploymentName(name) },
-    (o) => client.apps.patchNamespacedDeployment({ name: deploymentName(name), namespace: client.namespace, body }, o),
-    { contentType: 'application/merge-patch+json' },
-  );
+  await client.sendFound({ verb: 'patch', resource: 'deployments', group: 'apps', name: deploymentName(name) }, 'PATCH', client.path('apps', 'deployments', deploymentName(name)), body, {
+    contentType: 'application/merge-patch+json',
+  });
 }
 

@@ -1,118 +1,31 @@
 /**
- * Loading the Kubernetes client the way kubectl does, and one place that sends every request:
- * deadlines, cancellation, the content type of patches, and the translation of failures into
- * SparkErrors. This module imports @kubernetes/client-node, which is heavy: commands reach it only
- * through a dynamic `import()`.
+ * The one place that sends every request to the API server: deadlines, cancellation, the content
+ * type of patches, and the translation of failures into SparkErrors. Requests are plain REST
+ * (rest.ts) with the kubeconfig read the kubectl way (kubeconfig.ts): the typed
+ * @kubernetes/client-node (~120 ms to load) stays off every path but legacy auth-provider plugins.
+ * Its types are still the shapes of the objects.
  */
-import * as k8s from '@kubernetes/client-node';
-import http from 'node:http';
-import https from 'node:https';
-import { createGunzip } from 'node:zlib';
+export type * as k8s from '@kubernetes/client-node';
 import { SparkError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
-import { describeKubeconfigSearch, hasClusterConfig, inCluster, kubeconfigPaths, type ClusterSettings } from './cluster-config.js';
+import { hasClusterConfig, kubeconfigPaths, type ClusterSettings } from './cluster-config.js';
 import { mapKubeError, type KubeOperation, type KubeTarget } from './errors.js';
+import { readKubeconfig, type ResolvedKubeconfig } from './kubeconfig.js';
+import { KubeRest, type HttpRequest } from './rest.js';
 
 export { hasClusterConfig, kubeconfigPaths, type ClusterSettings };
+
+/**
+ * Items per page of a LIST: large enough that a namespace of up to 1,000 sparks is one request per
+ * kind, small enough that 5,000 stay within the memory budget (one page of JSON at a time).
+ */
+export const LIST_PAGE = 1000;
 
 /** Deadline of one ordinary request; waits have their own, longer deadlines. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-/**
- * Merge kubeconfig files like kubectl: the first file to define a name wins, and the current context
- * comes from the first file that sets one (the client's own merge throws on duplicate names instead).
- */
-function loadFiles(paths: string[]): k8s.KubeConfig {
-  const clusters = new Map<string, k8s.Cluster>();
-  const users = new Map<string, k8s.User>();
-  const contexts = new Map<string, k8s.Context>();
-  let currentContext = '';
-  for (const path of paths) {
-    const one = new k8s.KubeConfig();
-    try {
-      one.loadFromFile(path);
-    } catch (error) {
-      throw new SparkError(`Cannot read the kubeconfig ${path}: ${(error as Error).message}`, {
-        hint: 'Fix or remove the file (kubectl config view shows what kubectl makes of it), or point KUBECONFIG elsewhere.',
-        code: 'KUBECONFIG_INVALID',
-      });
-    }
-    for (const c of one.clusters) if (!clusters.has(c.name)) clusters.set(c.name, c);
-    for (const u of one.users) if (!users.has(u.name)) users.set(u.name, u);
-    for (const c of one.contexts) if (!contexts.has(c.name)) contexts.set(c.name, c);
-    if (!currentContext && one.currentContext) currentContext = one.currentContext;
-  }
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
-  return kc;
-}
-
-const NO_CLUSTER_HINT =
-  'To use a cluster, set KUBECONFIG or pass --context (kubectl config get-contexts lists them).\nTo try spark on this machine instead: spark create --runtime local';
-
 /** The kubeconfig for these settings; a SparkError when there is none or the context does not exist. */
-export function loadKubeConfig(settings: ClusterSettings, env: NodeJS.ProcessEnv = process.env): k8s.KubeConfig {
-  const paths = kubeconfigPaths(settings, env);
-  let kc: k8s.KubeConfig;
-  if (paths.length > 0) {
-    kc = loadFiles(paths);
-  } else if (inCluster(env)) {
-    kc = new k8s.KubeConfig();
-    kc.loadFromCluster();
-  } else {
-    throw new SparkError(`No Kubernetes cluster is configured: no kubeconfig was found (${describeKubeconfigSearch(settings, env)}) and spark is not running inside a cluster.`, {
-      hint: NO_CLUSTER_HINT,
-      code: 'NO_CLUSTER',
-    });
-  }
-  const wanted = settings.SPARK_CONTEXT;
-  if (wanted) {
-    if (!kc.getContextObject(wanted)) {
-      const known = kc.getContexts().map((c) => c.name);
-      throw new SparkError(`The kube context "${wanted}" does not exist${paths.length ? ` in ${paths.join(', ')}` : ''}.`, {
-        hint: `Known contexts: ${known.join(', ') || 'none'}. See them with: kubectl config get-contexts`,
-        code: 'KUBE_CONTEXT_MISSING',
-        exitCode: 2,
-      });
-    }
-    kc.setCurrentContext(wanted);
-  }
-  if (!kc.currentContext || !kc.getContextObject(kc.currentContext)) {
-    throw new SparkError(kc.currentContext ? `The current kube context "${kc.currentContext}" does not exist.` : 'No kube context is selected (the kubeconfig has no current-context).', {
-      hint: `Choose one: kubectl config use-context <name>, or pass --context. kubectl config get-contexts lists them.\nTo try spark on this machine instead: spark create --runtime local`,
-      code: 'NO_CLUSTER',
-    });
-  }
-  if (!kc.getCurrentCluster()) {
-    throw new SparkError(`The kube context "${kc.currentContext}" names a cluster that is not in the kubeconfig.`, {
-      hint: 'Check it with: kubectl config view --minify',
-      code: 'KUBECONFIG_INVALID',
-    });
-  }
-  registerUserSecrets(kc.getCurrentUser());
-  return plainHttpAllowed(kc);
-}
-
-/**
- * kubectl talks plain HTTP to an `http://` server (`kubectl proxy`, local test servers); the client
- * refuses unless the cluster is marked insecure-skip-tls-verify — meaningless without TLS — so mark it.
- */
-function plainHttpAllowed(kc: k8s.KubeConfig): k8s.KubeConfig {
-  if (!kc.clusters.some((c) => c.server.startsWith('http:') && !c.skipTLSVerify)) return kc;
-  const clusters = kc.clusters.map((c) => (c.server.startsWith('http:') ? { ...c, skipTLSVerify: true } : c));
-  const out = new k8s.KubeConfig();
-  out.loadFromOptions({ clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
-  return out;
-}
-
-/** Tokens and passwords of the kubeconfig user must never be printed. */
-function registerUserSecrets(user: k8s.User | null): void {
-  if (!user) return;
-  registerSecret(user.token);
-  registerSecret(user.password);
-  for (const value of Object.values(user.authProvider?.config ?? {})) {
-    if (typeof value === 'string' && value.length >= 16) registerSecret(value);
-  }
+export function loadKubeConfig(settings: ClusterSettings, env: NodeJS.ProcessEnv = process.env): ResolvedKubeconfig {
+  return readKubeconfig(settings, env);
 }
 
 export interface RequestOptions {
@@ -131,120 +44,127 @@ export interface RequestOptions {
  */
 export const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
-/** A connected client: the APIs spark uses, bound to one context and namespace. */
+/** The collection of a resource, e.g. /apis/apps/v1/namespaces/spark/deployments (group '' is the core API). */
+export function resourcePath(group: string | undefined, resource: string, namespace?: string, name?: string, subresource?: string): string {
+  const base = group ? `/apis/${group}/v1` : '/api/v1';
+  const scope = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+  return `${base}${scope}/${resource}${name === undefined ? '' : `/${encodeURIComponent(name)}`}${subresource ? `/${subresource}` : ''}`;
+}
+
+/** A list as the API server sends it. */
+export interface ListOf<T> {
+  items: T[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+/**
+ * One REST client per resolved context and credentials in a process: the Secret read, the runtime
+ * and the credential stores of one command share its keep-alive connections and its exec plugin's
+ * credential (the plugin runs once, not once per client).
+ */
+const rests = new Map<string, KubeRest>();
+function sharedRest(kc: ResolvedKubeconfig, env: NodeJS.ProcessEnv): KubeRest {
+  const key = JSON.stringify([kc.cluster, kc.user, env === process.env ? '' : env]);
+  let rest = rests.get(key);
+  if (!rest) rests.set(key, (rest = new KubeRest(kc, env)));
+  return rest;
+}
+
+/** A connected client: one context and namespace, one keep-alive connection pool. */
 export class KubeClient {
-  readonly core: k8s.CoreV1Api;
-  readonly apps: k8s.AppsV1Api;
-  readonly authorization: k8s.AuthorizationV1Api;
-  readonly version: k8s.VersionApi;
-  readonly apis: k8s.ApisApi;
   readonly target: KubeTarget;
+  readonly rest: KubeRest;
 
   constructor(
-    readonly kc: k8s.KubeConfig,
+    readonly kc: ResolvedKubeconfig,
     readonly namespace: string,
     readonly defaultTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.apps = kc.makeApiClient(k8s.AppsV1Api);
-    this.authorization = kc.makeApiClient(k8s.AuthorizationV1Api);
-    this.version = kc.makeApiClient(k8s.VersionApi);
-    this.apis = kc.makeApiClient(k8s.ApisApi);
-    this.target = { context: kc.currentContext, server: kc.getCurrentCluster()?.server ?? '(unknown server)', namespace };
+    this.rest = sharedRest(kc, env);
+    this.target = { context: kc.currentContext, server: kc.cluster.server || '(unknown server)', namespace };
+  }
+
+  /** The path of a resource in this client's namespace. */
+  path(group: string | undefined, resource: string, name?: string, subresource?: string): string {
+    return resourcePath(group, resource, this.namespace, name, subresource);
   }
 
   /**
-   * Send one request: `fn` receives the per-call options (deadline, cancellation, content type),
-   * every failure comes back as a SparkError naming the operation and the context.
+   * Send one request and parse its JSON answer; every failure comes back as a SparkError naming the
+   * operation and the context. `body` objects are sent as JSON (server-side apply accepts JSON too).
    */
-  async call<T>(operation: KubeOperation, fn: (options: k8s.ConfigurationOptions) => Promise<T>, request: RequestOptions = {}): Promise<T> {
+  async request<T>(operation: KubeOperation, req: Omit<HttpRequest, 'signal' | 'body' | 'contentType' | 'accept'> & { body?: unknown }, request: RequestOptions = {}): Promise<T> {
     const { signal, timeout } = this.deadline(request);
-    const middleware: k8s.ObservableMiddleware = {
-      pre: (context) => {
-        context.setSignal(signal);
-        if (request.contentType) context.setHeaderParam('Content-Type', request.contentType);
-        if (request.accept) context.setHeaderParam('Accept', request.accept);
-        // Tokens from exec plugins and in-cluster files are only known once applied to a request.
-        registerAuthorization(context.getHeaders().Authorization);
-        return new k8s.Observable(Promise.resolve(context));
-      },
-      post: (response) => new k8s.Observable(Promise.resolve(response)),
-    };
     try {
-      return await fn({ middleware: [middleware], middlewareMergeStrategy: 'append' });
+      const text = await this.rest.text({
+        ...req,
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        contentType: request.contentType,
+        accept: request.accept,
+        signal,
+      });
+      return (text ? JSON.parse(text) : undefined) as T;
     } catch (error) {
       throw mapKubeError(error, this.target, operation, { aborted: request.signal?.aborted === true, timedOut: timeout.aborted });
     }
   }
 
+  /** GET one object or collection. */
+  get<T>(operation: KubeOperation, path: string, query?: HttpRequest['query'], request: RequestOptions = {}): Promise<T> {
+    return this.request<T>(operation, { path, query, gzip: true }, request);
+  }
+
+  /** Like get, but a 404 is `undefined` instead of an error. */
+  async find<T>(operation: KubeOperation, path: string, request: RequestOptions = {}): Promise<T | undefined> {
+    try {
+      return await this.get<T>(operation, path, undefined, request);
+    } catch (error) {
+      if (error instanceof SparkError && error.code === 'KUBE_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  /** POST, PATCH, PUT or DELETE with a JSON body. */
+  send<T>(operation: KubeOperation, method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body: unknown, request: RequestOptions = {}, query?: HttpRequest['query']): Promise<T> {
+    return this.request<T>(operation, { method, path, body, query }, request);
+  }
+
+  /** Like send, but a 404 is `undefined` instead of an error. */
+  async sendFound<T>(operation: KubeOperation, method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body: unknown, request: RequestOptions = {}, query?: HttpRequest['query']): Promise<T | undefined> {
+    try {
+      return await this.send<T>(operation, method, path, body, request, query);
+    } catch (error) {
+      if (error instanceof SparkError && error.code === 'KUBE_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
   /**
-   * LIST as plain JSON, each item reduced by `keep` as soon as the body is parsed. The typed client
-   * would build a second, typed copy of every object: at 1,000 sparks, five lists held twice outgrow
-   * the memory budget. Auth, TLS and proxies come from the kubeconfig as for the typed client.
+   * LIST as plain JSON in pages of LIST_PAGE items (limit/continue, as kubectl pages), each item
+   * reduced by `keep` before the next page is asked for: memory follows the page, not the namespace.
+   * Asks for gzip as kubectl does.
    */
   async list<T>(operation: KubeOperation, path: string, query: Record<string, string>, keep: (item: never) => T, request: RequestOptions = {}): Promise<T[]> {
-    const { signal, timeout } = this.deadline(request);
-    try {
-      const url = new URL(this.target.server.replace(/\/+$/, '') + path);
-      for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-      // Lists are large and compress well: API servers gzip them for clients that accept it.
-      const options: https.RequestOptions = { method: 'GET', headers: { Accept: request.accept ?? 'application/json', 'Accept-Encoding': 'gzip' }, signal };
-      await this.kc.applyToHTTPSOptions(options);
-      registerAuthorization((options.headers as Record<string, string | undefined>).Authorization);
-      const body = await getText(url, options);
-      return ((JSON.parse(body) as { items?: never[] }).items ?? []).map(keep);
-    } catch (error) {
-      throw mapKubeError(error, this.target, operation, { aborted: request.signal?.aborted === true, timedOut: timeout.aborted });
-    }
+    const kept: T[] = [];
+    let next: string | undefined;
+    do {
+      const page: ListOf<never> = await this.get<ListOf<never>>(operation, path, { ...query, limit: LIST_PAGE, continue: next }, request);
+      for (const item of page.items ?? []) kept.push(keep(item));
+      next = page.metadata?.continue || undefined;
+    } while (next);
+    return kept;
   }
 
   private deadline(request: RequestOptions): { signal: AbortSignal; timeout: AbortSignal } {
     const timeout = AbortSignal.timeout(request.timeoutMs ?? this.defaultTimeoutMs);
     return { timeout, signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout };
   }
-
-  /** Like call, but a 404 is `undefined` instead of an error. */
-  async find<T>(operation: KubeOperation, fn: (options: k8s.ConfigurationOptions) => Promise<T>, request: RequestOptions = {}): Promise<T | undefined> {
-    try {
-      return await this.call(operation, fn, request);
-    } catch (error) {
-      if (error instanceof SparkError && error.code === 'KUBE_NOT_FOUND') return undefined;
-      throw error;
-    }
-  }
-}
-
-function registerAuthorization(header: string | undefined): void {
-  if (header) registerSecret(header.replace(/^(Bearer|Basic)\s+/i, ''));
-}
-
-/** The body of a GET; a status other than 2xx rejects with the client's own ApiException. */
-function getText(url: URL, options: https.RequestOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = (url.protocol === 'http:' ? http : https).request(url, options, (response) => {
-      const body = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
-      // Appending strings keeps one copy of the body; collecting Buffers keeps two.
-      body.setEncoding('utf8');
-      let text = '';
-      body.on('data', (chunk: string) => (text += chunk));
-      // pipe() does not forward errors: listen on both ends when the body is gunzipped.
-      if (body !== response) response.on('error', reject);
-      body.on('error', reject);
-      body.on('end', () => {
-        const code = response.statusCode ?? 0;
-        if (code >= 200 && code < 300) resolve(text);
-        else reject(new k8s.ApiException(code, `HTTP ${code}`, text, {}));
-      });
-    });
-    request.on('error', reject);
-    request.end();
-  });
 }
 
 /** Open a client for these settings (kubeconfig the kubectl way; namespace default `spark`). */
 export function openKubeClient(settings: ClusterSettings, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): KubeClient {
-  const kc = loadKubeConfig(settings, options.env ?? process.env);
-  return new KubeClient(kc, settings.SPARK_NAMESPACE || 'spark', options.timeoutMs);
+  const env = options.env ?? process.env;
+  const kc = loadKubeConfig(settings, env);
+  return new KubeClient(kc, settings.SPARK_NAMESPACE || 'spark', options.timeoutMs, env);
 }
-
-export { k8s };

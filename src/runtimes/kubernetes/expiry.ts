@@ -21,10 +21,13 @@ export function kubernetesExpiry(client: () => KubeClient): ExpiryCapability {
     async setExpiry(name, at) {
       const c = client();
       const body = { metadata: { annotations: { [ANNOTATION_EXPIRES_AT]: at ?? null } } };
-      const patched = await c.find(
+      const patched = await c.sendFound(
         { verb: 'patch', resource: 'deployments', group: 'apps', name: deploymentName(name) },
-        (o) => c.apps.patchNamespacedDeployment({ name: deploymentName(name), namespace: c.namespace, body, fieldManager: FIELD_MANAGER }, o),
+        'PATCH',
+        c.path('apps', 'deployments', deploymentName(name)),
+        body,
         { contentType: 'application/merge-patch+json' },
+        { fieldManager: FIELD_MANAGER },
       );
       if (!patched) {
         throw new SparkError(`Spark "${name}" has no Deployment ${deploymentName(name)} in namespace ${c.namespace} (an interrupted create or delete), so it cannot carry an expiry.`, {

@@ -1,20 +1,18 @@
 /**
  * The spark's container log through the API server (pods/log): what `spark logs` shows and what the
- * activity reader (activity.ts) scans. Raw GETs with the kubeconfig's own auth, TLS and proxy
- * handling (as KubeClient.list), so a followed log streams chunk by chunk and stops on a signal.
+ * activity reader (activity.ts) scans. Raw GETs (rest.ts), so a followed log streams chunk by
+ * chunk and stops on a signal.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { SparkError } from '../../errors.js';
 import type { LogsCapability } from '../../core/ports.js';
-import { k8s, type KubeClient } from './client.js';
+import type { k8s, KubeClient, ListOf } from './client.js';
 import { mapKubeError, type KubeOperation } from './errors.js';
 import { CONTAINER_NAME, sparkSelector } from './labels.js';
 import { millis } from './readiness.js';
 
 /** The spark's current pod: the newest not being deleted (else the newest); undefined when it has none. */
 export async function currentPodOf(client: KubeClient, name: string, signal?: AbortSignal): Promise<k8s.V1Pod | undefined> {
-  const pods = await client.call({ verb: 'list', resource: 'pods' }, (o) => client.core.listNamespacedPod({ namespace: client.namespace, labelSelector: sparkSelector(name) }, o), { signal });
+  const pods = await client.get<ListOf<k8s.V1Pod>>({ verb: 'list', resource: 'pods' }, client.path(undefined, 'pods'), { labelSelector: sparkSelector(name) }, { signal });
   const byAge = [...pods.items].sort((a, b) => (millis(b.metadata?.creationTimestamp) ?? 0) - (millis(a.metadata?.creationTimestamp) ?? 0));
   return byAge.find((p) => !p.metadata?.deletionTimestamp) ?? byAge[0];
 }
@@ -33,53 +31,24 @@ export interface LogQuery {
  */
 export async function readPodLog(client: KubeClient, pod: string, query: LogQuery, write: (text: string) => void, signal?: AbortSignal): Promise<void> {
   const operation: KubeOperation = { verb: 'get', resource: 'pods/log', name: pod };
-  const url = new URL(`${client.target.server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(client.namespace)}/pods/${encodeURIComponent(pod)}/log`);
-  url.searchParams.set('container', CONTAINER_NAME);
-  if (query.follow) url.searchParams.set('follow', 'true');
-  if (query.sinceSeconds !== undefined) url.searchParams.set('sinceSeconds', String(Math.max(1, Math.ceil(query.sinceSeconds))));
-  if (query.tailLines !== undefined) url.searchParams.set('tailLines', String(query.tailLines));
-  if (query.limitBytes !== undefined) url.searchParams.set('limitBytes', String(query.limitBytes));
+  const params = {
+    container: CONTAINER_NAME,
+    follow: query.follow ? 'true' : undefined,
+    sinceSeconds: query.sinceSeconds === undefined ? undefined : Math.max(1, Math.ceil(query.sinceSeconds)),
+    tailLines: query.tailLines,
+    limitBytes: query.limitBytes,
+  };
   // A followed log has no deadline; a plain read has the ordinary one.
   const deadline = query.follow ? undefined : AbortSignal.timeout(client.defaultTimeoutMs);
   const combined = [signal, deadline].filter((s): s is AbortSignal => s !== undefined);
   const abort = combined.length ? AbortSignal.any(combined) : undefined;
+  if (signal?.aborted) return;
   try {
-    const options: https.RequestOptions = { method: 'GET', headers: { Accept: '*/*' } };
-    await client.kc.applyToHTTPSOptions(options);
-    await stream(url, options, write, abort);
+    await client.rest.stream({ path: client.path(undefined, 'pods', pod, 'log'), query: params, accept: '*/*', signal: abort }, write);
   } catch (error) {
     if (signal?.aborted) return;
     throw mapKubeError(error, client.target, operation, { timedOut: deadline?.aborted === true });
   }
-}
-
-/** The response body, chunk by chunk; a status other than 2xx rejects with the client's ApiException. */
-function stream(url: URL, options: https.RequestOptions, write: (text: string) => void, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return resolve();
-    const request = (url.protocol === 'http:' ? http : https).request(url, options, (response) => {
-      const code = response.statusCode ?? 0;
-      response.setEncoding('utf8');
-      if (code < 200 || code >= 300) {
-        let body = '';
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => reject(new k8s.ApiException(code, `HTTP ${code}`, body, {})));
-        response.on('error', reject);
-        return;
-      }
-      response.on('data', (chunk: string) => write(chunk));
-      response.on('end', () => resolve());
-      response.on('error', (error) => (signal?.aborted ? resolve() : reject(error)));
-    });
-    const onAbort = (): void => {
-      request.destroy();
-      resolve();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => (signal?.aborted ? resolve() : reject(error)));
-    request.on('close', () => signal?.removeEventListener('abort', onAbort));
-    request.end();
-  });
 }
 
 /** Why there is no log to read, or undefined when the pod has a container that started. */

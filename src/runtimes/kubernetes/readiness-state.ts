@@ -177,7 +177,7 @@ class Step {
       this.out.push({ kind: 'follow-log', pod: current.metadata?.name ?? '' });
     }
     if (verdict.kind === 'fatal') {
-      if (verdict.reason === 'Unschedulable' && (this.podSeq.get(uid) ?? 0) <= this.volumeReadySeq) {
+      if (verdict.reason === 'Unschedulable' && ((this.podSeq.get(uid) ?? 0) <= this.volumeReadySeq || judgedBeforeBinding(current))) {
         // Judged while the volume was still unbound: wait for the scheduler's next attempt.
         return this.report('the home volume is bound; scheduling the pod again');
       }
@@ -236,4 +236,16 @@ class Step {
     }
     if (judge) this.evaluate();
   }
+}
+
+/**
+ * The scheduler's volume-binding verdict on a volume we already read as bound: the scheduler judged
+ * the pod before its cache saw the binding (a create that reads back fast meets this), and it
+ * requeues the pod when the claim changes. The one message read here: the scheduler gives this
+ * verdict no reason of its own (k8s.io/kubernetes pkg/scheduler/framework/plugins/volumebinding,
+ * ErrReasonUnboundImmediatePVC).
+ */
+function judgedBeforeBinding(pod: k8s.V1Pod): boolean {
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  return scheduled?.reason === 'Unschedulable' && /unbound immediate PersistentVolumeClaims/.test(scheduled.message ?? '');
 }

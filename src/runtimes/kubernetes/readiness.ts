@@ -6,7 +6,7 @@
  */
 import { SparkError } from '../../errors.js';
 import type { OnProgress } from '../../core/ports.js';
-import { k8s, type KubeClient } from './client.js';
+import type { k8s, KubeClient, ListOf } from './client.js';
 import { httpStatusOf, mapKubeError, type KubeOperation } from './errors.js';
 import { CONTAINER_NAME, deploymentName, pvcName, sparkSelector } from './labels.js';
 import { initialReadiness, readinessStep, type ReadinessInput, type ReadinessState } from './readiness-state.js';
@@ -27,25 +27,19 @@ export function stepLine(line: string): string | undefined {
  * Follows the container log (pods/log) and hands each step line to `onStep` until `signal`
  * aborts. Best effort: logs explain, the pod's Ready condition decides.
  */
-async function followSetupLog(client: KubeClient, namespace: string, pod: string, signal: AbortSignal, onStep: (step: string) => void): Promise<void> {
-  const { Writable } = await import('node:stream');
+async function followSetupLog(client: KubeClient, pod: string, signal: AbortSignal, onStep: (step: string) => void): Promise<void> {
   let buffer = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      buffer += chunk.toString('utf8');
-      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-        const step = stepLine(buffer.slice(0, i));
-        buffer = buffer.slice(i + 1);
-        if (step) onStep(step);
-      }
-      done();
-    },
-  });
+  const write = (chunk: string): void => {
+    buffer += chunk;
+    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+      const step = stepLine(buffer.slice(0, i));
+      buffer = buffer.slice(i + 1);
+      if (step) onStep(step);
+    }
+  };
   try {
     if (signal.aborted) return;
-    const controller = await new k8s.Log(client.kc).log(namespace, pod, CONTAINER_NAME, sink, { follow: true });
-    if (signal.aborted) controller.abort();
-    else signal.addEventListener('abort', () => controller.abort(), { once: true });
+    await client.rest.stream({ path: client.path(undefined, 'pods', pod, 'log'), query: { container: CONTAINER_NAME, follow: 'true' }, accept: '*/*', signal }, write);
   } catch {
     // No pods/log permission, or the container already gone: the wait goes on without it.
   }
@@ -84,7 +78,6 @@ const MAX_CONSECUTIVE_FAILURES = 3;
  */
 export async function follow<T extends { metadata?: { resourceVersion?: string } }>(options: FollowOptions<T>): Promise<void> {
   const { client, signal } = options;
-  const watch = new k8s.Watch(client.kc);
   let resourceVersion: string | undefined;
   let failures = 0;
   while (!signal.aborted) {
@@ -95,48 +88,58 @@ export async function follow<T extends { metadata?: { resourceVersion?: string }
         options.onSync(listed.items);
         resourceVersion = listed.resourceVersion;
       }
+      // Aborted while listing (e.g. the object was already gone): no watch to start.
+      if (signal.aborted) return;
       let sawEvent = false;
       let onAbort: (() => void) | undefined;
       const end = await new Promise<WatchEnd>((resolve) => {
         let settled = false;
-        let controller: AbortController | undefined;
+        const controller = new AbortController();
         const settle = (value: WatchEnd): void => {
           if (settled) return;
           settled = true;
           // An ERROR event leaves the stream open; an abort must close it too.
-          controller?.abort();
+          controller.abort();
           resolve(value);
         };
         onAbort = () => settle({ kind: 'ended' });
         signal.addEventListener('abort', onAbort, { once: true });
-        const query = { ...options.query, resourceVersion, allowWatchBookmarks: true };
-        watch
-          .watch(
-            options.path,
-            query,
-            (type, object: unknown) => {
-              if (settled) return;
-              if (type === 'ERROR') {
-                const status = object as { code?: number };
-                settle(status.code === 410 ? { kind: 'gone' } : { kind: 'error', error: { code: status.code ?? 500, body: object } });
-                return;
-              }
-              const rv = (object as T).metadata?.resourceVersion;
-              if (rv) resourceVersion = rv;
-              if (type === 'BOOKMARK') return;
-              sawEvent = true;
-              options.onEvent(type as 'ADDED' | 'MODIFIED' | 'DELETED', object as T);
-            },
-            (error: unknown) => {
-              if (!error) settle({ kind: 'ended' });
-              else settle(httpStatusOf(error) === 410 ? { kind: 'gone' } : { kind: 'error', error });
-            },
-          )
-          .then((c) => {
-            controller = c;
-            if (settled) c.abort();
+        const query = { ...options.query, watch: 'true', resourceVersion, allowWatchBookmarks: 'true' };
+        // One JSON event a line (the watch protocol); a line may arrive in pieces.
+        let pending = '';
+        const onLine = (line: string): void => {
+          if (settled || !line.trim()) return;
+          let parsed: { type?: string; object?: unknown };
+          try {
+            parsed = JSON.parse(line) as { type?: string; object?: unknown };
+          } catch (error) {
+            return settle({ kind: 'error', error });
+          }
+          const { type, object } = parsed;
+          if (type === 'ERROR') {
+            const status = object as { code?: number };
+            return settle(status.code === 410 ? { kind: 'gone' } : { kind: 'error', error: { code: status.code ?? 500, body: object } });
+          }
+          const rv = (object as T).metadata?.resourceVersion;
+          if (rv) resourceVersion = rv;
+          if (type === 'BOOKMARK') return;
+          sawEvent = true;
+          options.onEvent(type as 'ADDED' | 'MODIFIED' | 'DELETED', object as T);
+        };
+        client.rest
+          .stream({ path: options.path, query, signal: controller.signal }, (chunk) => {
+            pending += chunk;
+            for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
+              const line = pending.slice(0, i);
+              pending = pending.slice(i + 1);
+              onLine(line);
+            }
           })
-          .catch((error: unknown) => settle({ kind: 'error', error }));
+          .then(() => {
+            onLine(pending);
+            settle({ kind: 'ended' });
+          })
+          .catch((error: unknown) => settle(httpStatusOf(error) === 410 ? { kind: 'gone' } : { kind: 'error', error }));
       });
       if (onAbort) signal.removeEventListener('abort', onAbort);
       if (signal.aborted) return;
@@ -231,7 +234,7 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
     if (options.signal?.aborted) return onAbort();
 
     let volumeRefresh: Promise<void> | undefined;
-    const readVolume = () => client.find({ verb: 'get', resource: 'persistentvolumeclaims', name: pvcName(name) }, (o) => client.core.readNamespacedPersistentVolumeClaim({ name: pvcName(name), namespace: ns }, o), { signal });
+    const readVolume = () => client.find<k8s.V1PersistentVolumeClaim>({ verb: 'get', resource: 'persistentvolumeclaims', name: pvcName(name) }, client.path(undefined, 'persistentvolumeclaims', pvcName(name)), { signal });
     const refreshVolume = (): void => {
       if (volumeRefresh || done) return;
       volumeRefresh = readVolume()
@@ -241,15 +244,48 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
     };
 
     /** One input through the reducer; then do what it says. */
+    const eventsOfPods = new Set<string>();
+    function followEvents(fieldSelector: string): void {
+      const path = client.path(undefined, 'events');
+      void follow<k8s.CoreV1Event>({
+        client,
+        path,
+        operation: { verb: 'watch', resource: 'events' },
+        query: { fieldSelector },
+        list: async () => {
+          const list = await client.get<ListOf<k8s.CoreV1Event>>({ verb: 'list', resource: 'events' }, path, { fieldSelector }, { signal });
+          return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '0' };
+        },
+        onSync: (events) => feed({ type: 'events-listed', events }),
+        onEvent: (type, event) => {
+          if (type !== 'DELETED') feed({ type: 'event', event });
+        },
+        // Events explain, the pod decides: a cluster that hides events still gets a wait.
+        onError: () => {},
+        signal,
+      });
+    }
+    /** Follow the events of each pod of the spark from when the pod stream first shows it. */
+    function followPodEvents(pods: k8s.V1Pod[]): void {
+      for (const pod of pods) {
+        const podName = pod.metadata?.name;
+        if (!podName || eventsOfPods.has(podName)) continue;
+        eventsOfPods.add(podName);
+        followEvents(`involvedObject.kind=Pod,involvedObject.name=${podName}`);
+      }
+    }
+
     function feed(input: ReadinessInput): void {
       if (done) return;
+      if (input.type === 'pods-listed') followPodEvents(input.pods);
+      if (input.type === 'pod' && input.change !== 'DELETED') followPodEvents([input.pod]);
       const next = readinessStep(state, input);
       state = next.state;
       for (const output of next.out) {
         if (output.kind === 'progress') progress({ step: STEP, detail: output.detail });
         else if (output.kind === 'ready') finish(output.pod);
         else if (output.kind === 'fatal') finish(output.error);
-        else if (output.kind === 'follow-log') void followSetupLog(client, ns, output.pod, signal, (step) => feed({ type: 'setup-step', step }));
+        else if (output.kind === 'follow-log') void followSetupLog(client, output.pod, signal, (step) => feed({ type: 'setup-step', step }));
         else refreshVolume();
       }
     }
@@ -257,7 +293,7 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
     void (async () => {
       // The Deployment must exist (else there is nothing to wait for); it and the claim date the events that matter.
       const [deployment, volume] = await Promise.all([
-        client.find({ verb: 'get', resource: 'deployments', group: 'apps', name }, (o) => client.apps.readNamespacedDeployment({ name: deploymentName(name), namespace: ns }, o), { signal }),
+        client.find<k8s.V1Deployment>({ verb: 'get', resource: 'deployments', group: 'apps', name }, client.path('apps', 'deployments', deploymentName(name)), { signal }),
         readVolume(),
       ]);
       if (!deployment) {
@@ -275,7 +311,7 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
         operation: { verb: 'watch', resource: 'pods' },
         query: { labelSelector: selector },
         list: async () => {
-          const list = await client.call({ verb: 'list', resource: 'pods' }, (o) => client.core.listNamespacedPod({ namespace: ns, labelSelector: selector }, o), { signal });
+          const list = await client.get<ListOf<k8s.V1Pod>>({ verb: 'list', resource: 'pods' }, client.path(undefined, 'pods'), { labelSelector: selector }, { signal });
           return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '0' };
         },
         onSync: (pods) => feed({ type: 'pods-listed', pods }),
@@ -283,22 +319,12 @@ export async function waitForPod(client: KubeClient, name: string, options: Wait
         onError: finish,
         signal,
       });
-      void follow<k8s.CoreV1Event>({
-        client,
-        path: `/api/v1/namespaces/${ns}/events`,
-        operation: { verb: 'watch', resource: 'events' },
-        list: async () => {
-          const list = await client.call({ verb: 'list', resource: 'events' }, (o) => client.core.listNamespacedEvent({ namespace: ns }, o), { signal });
-          return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '0' };
-        },
-        onSync: (events) => feed({ type: 'events-listed', events }),
-        onEvent: (type, event) => {
-          if (type !== 'DELETED') feed({ type: 'event', event });
-        },
-        // Events explain, the pod decides: a cluster that hides events still gets a wait.
-        onError: () => {},
-        signal,
-      });
+      // The events about the spark's own objects only (a namespace of a thousand sparks holds
+      // megabytes of others'): its Deployment, its claim, the ReplicaSets (few; the reducer picks
+      // the spark's by name), and each of its pods as the pod stream reveals it.
+      followEvents(`involvedObject.kind=Deployment,involvedObject.name=${deploymentName(name)}`);
+      followEvents(`involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${pvcName(name)}`);
+      followEvents('involvedObject.kind=ReplicaSet');
     })().catch((error: unknown) => finish(mapKubeError(error, client.target, { verb: 'get', resource: 'deployments', group: 'apps', name }, { aborted: options.signal?.aborted })));
   });
 }

@@ -19,7 +19,7 @@ import type {
 import { parseMark, stillInFlight } from '../../core/inflight.js';
 import { SparkError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
-import { METADATA_ONLY, k8s, openKubeClient, type ClusterSettings, type KubeClient, type RequestOptions } from './client.js';
+import { METADATA_ONLY, openKubeClient, resourcePath, type ClusterSettings, type k8s, type KubeClient, type ListOf, type RequestOptions } from './client.js';
 import type { KubeOperation } from './errors.js';
 import {
   ALL_SPARKS_SELECTOR,
@@ -71,67 +71,28 @@ interface KindOps {
   resource: string;
   group: string;
   nameFor(spark: string): string;
-  list(client: KubeClient, query: { labelSelector?: string; fieldSelector?: string }, o: k8s.ConfigurationOptions): Promise<{ items: Meta[]; metadata?: k8s.V1ListMeta }>;
-  read(client: KubeClient, name: string, o: k8s.ConfigurationOptions): Promise<Meta>;
-  remove(client: KubeClient, name: string, o: k8s.ConfigurationOptions): Promise<unknown>;
-  apply(client: KubeClient, name: string, body: object, o: k8s.ConfigurationOptions): Promise<Meta>;
 }
 
-const ns = (c: KubeClient): string => c.namespace;
 const DELETE = { propagationPolicy: 'Background' } as const;
 const APPLY = { fieldManager: FIELD_MANAGER, force: true } as const;
 
 const KINDS: Record<KindName, KindOps> = {
-  Deployment: {
-    kind: 'Deployment',
-    resource: 'deployments',
-    group: 'apps',
-    nameFor: deploymentName,
-    list: (c, q, o) => c.apps.listNamespacedDeployment({ namespace: ns(c), ...q }, o),
-    read: (c, name, o) => c.apps.readNamespacedDeployment({ name, namespace: ns(c) }, o),
-    remove: (c, name, o) => c.apps.deleteNamespacedDeployment({ name, namespace: ns(c), ...DELETE }, o),
-    apply: (c, name, body, o) => c.apps.patchNamespacedDeployment({ name, namespace: ns(c), body, ...APPLY }, o),
-  },
-  Service: {
-    kind: 'Service',
-    resource: 'services',
-    group: '',
-    nameFor: serviceName,
-    list: (c, q, o) => c.core.listNamespacedService({ namespace: ns(c), ...q }, o),
-    read: (c, name, o) => c.core.readNamespacedService({ name, namespace: ns(c) }, o),
-    remove: (c, name, o) => c.core.deleteNamespacedService({ name, namespace: ns(c), ...DELETE }, o),
-    apply: (c, name, body, o) => c.core.patchNamespacedService({ name, namespace: ns(c), body, ...APPLY }, o),
-  },
-  PersistentVolumeClaim: {
-    kind: 'PersistentVolumeClaim',
-    resource: 'persistentvolumeclaims',
-    group: '',
-    nameFor: pvcName,
-    list: (c, q, o) => c.core.listNamespacedPersistentVolumeClaim({ namespace: ns(c), ...q }, o),
-    read: (c, name, o) => c.core.readNamespacedPersistentVolumeClaim({ name, namespace: ns(c) }, o),
-    remove: (c, name, o) => c.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: ns(c), ...DELETE }, o),
-    apply: (c, name, body, o) => c.core.patchNamespacedPersistentVolumeClaim({ name, namespace: ns(c), body, ...APPLY }, o),
-  },
-  ConfigMap: {
-    kind: 'ConfigMap',
-    resource: 'configmaps',
-    group: '',
-    nameFor: configMapName,
-    list: (c, q, o) => c.core.listNamespacedConfigMap({ namespace: ns(c), ...q }, o),
-    read: (c, name, o) => c.core.readNamespacedConfigMap({ name, namespace: ns(c) }, o),
-    remove: (c, name, o) => c.core.deleteNamespacedConfigMap({ name, namespace: ns(c), ...DELETE }, o),
-    apply: (c, name, body, o) => c.core.patchNamespacedConfigMap({ name, namespace: ns(c), body, ...APPLY }, o),
-  },
-  Secret: {
-    kind: 'Secret',
-    resource: 'secrets',
-    group: '',
-    nameFor: secretName,
-    list: (c, q, o) => c.core.listNamespacedSecret({ namespace: ns(c), ...q }, o),
-    read: (c, name, o) => c.core.readNamespacedSecret({ name, namespace: ns(c) }, o),
-    remove: (c, name, o) => c.core.deleteNamespacedSecret({ name, namespace: ns(c), ...DELETE }, o),
-    apply: (c, name, body, o) => c.core.patchNamespacedSecret({ name, namespace: ns(c), body, ...APPLY }, o),
-  },
+  Deployment: { kind: 'Deployment', resource: 'deployments', group: 'apps', nameFor: deploymentName },
+  Service: { kind: 'Service', resource: 'services', group: '', nameFor: serviceName },
+  PersistentVolumeClaim: { kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', group: '', nameFor: pvcName },
+  ConfigMap: { kind: 'ConfigMap', resource: 'configmaps', group: '', nameFor: configMapName },
+  Secret: { kind: 'Secret', resource: 'secrets', group: '', nameFor: secretName },
+};
+
+/** The REST calls spark makes on each kind. */
+const objPath = (c: KubeClient, k: KindOps, name?: string): string => c.path(k.group || undefined, k.resource, name);
+const kindOps = {
+  list: (c: KubeClient, k: KindOps, query: { labelSelector?: string; fieldSelector?: string }, request: RequestOptions = {}) =>
+    c.get<ListOf<Meta>>(op(k, 'list'), objPath(c, k), query, request),
+  read: <T extends Meta = Meta>(c: KubeClient, k: KindOps, name: string, request: RequestOptions = {}) => c.find<T>(op(k, 'get', name), objPath(c, k, name), request),
+  remove: (c: KubeClient, k: KindOps, name: string) => c.send(op(k, 'delete', name), 'DELETE', objPath(c, k, name), undefined, {}, DELETE),
+  apply: (c: KubeClient, k: KindOps, name: string, body: object, request: RequestOptions) =>
+    c.send<Meta>(op(k, 'patch', name), 'PATCH', objPath(c, k, name), body, { ...request, contentType: SERVER_SIDE_APPLY }, APPLY),
 };
 
 /** Deployment first: its pod releases the home volume, whose deletion waits for that. */
@@ -270,7 +231,7 @@ export class KubernetesRuntime implements Runtime {
     const { configMap } = this.manifests(spec);
     const cm = KINDS.ConfigMap;
     try {
-      await this.client.call(op(cm, 'create', configMap.metadata?.name), (o) => this.client.core.createNamespacedConfigMap({ namespace: this.namespace, body: configMap, fieldManager: FIELD_MANAGER }, o));
+      await this.client.send(op(cm, 'create', configMap.metadata?.name), 'POST', objPath(this.client, cm), configMap, {}, { fieldManager: FIELD_MANAGER });
     } catch (error) {
       if (error instanceof SparkError && error.code === 'KUBE_ALREADY_EXISTS') {
         throw new SparkError(`A spark named "${spec.name}" already exists in namespace ${this.namespace}.`, {
@@ -301,7 +262,7 @@ export class KubernetesRuntime implements Runtime {
   private async cloneable(spec: SparkSpec, request: RequestOptions, progress: OnProgress): Promise<SparkSpec> {
     const c = this.client;
     const k = KINDS.PersistentVolumeClaim;
-    const source = (await c.find(op(k, 'get', k.nameFor(spec.from!)), (o) => k.read(c, k.nameFor(spec.from!), o), request)) as k8s.V1PersistentVolumeClaim | undefined;
+    const source = await kindOps.read<k8s.V1PersistentVolumeClaim>(c, k, k.nameFor(spec.from!), request);
     const decision = cloneDecision(source, this.options.manifests.storageClass);
     if (decision.clone) {
       progress({ step: 'Home volume', detail: `a clone of ${pvcName(spec.from!)}` });
@@ -317,13 +278,13 @@ export class KubernetesRuntime implements Runtime {
     const name = obj.metadata?.name ?? '';
     if (request.signal?.aborted) throw new SparkError('Interrupted.', { code: 'INTERRUPTED' });
     progress({ step: 'Creating the cluster objects', detail: `${kind.kind} ${name}` });
-    return this.client.call(op(kind, 'patch', name), (o) => kind.apply(this.client, name, obj, o), { ...request, contentType: SERVER_SIDE_APPLY });
+    return kindOps.apply(this.client, kind, name, obj, request);
   }
 
   async creating(name: string): Promise<InFlight | undefined> {
     const c = this.client;
     const cm = KINDS.ConfigMap;
-    const root = await c.find(op(cm, 'get', cm.nameFor(name)), (o) => cm.read(c, cm.nameFor(name), o));
+    const root = await kindOps.read(c, cm, cm.nameFor(name));
     const mark = parseMark(root?.metadata?.annotations?.[ANNOTATION_CREATING]);
     return stillInFlight(mark) ? mark : undefined;
   }
@@ -332,7 +293,7 @@ export class KubernetesRuntime implements Runtime {
     const c = this.client;
     const cm = KINDS.ConfigMap;
     const body = { metadata: { annotations: { [ANNOTATION_CREATING]: null } } };
-    await c.call(op(cm, 'patch', cm.nameFor(name)), (o) => c.core.patchNamespacedConfigMap({ name: cm.nameFor(name), namespace: c.namespace, body }, o), { contentType: 'application/merge-patch+json' });
+    await c.send(op(cm, 'patch', cm.nameFor(name)), 'PATCH', objPath(c, cm, cm.nameFor(name)), body, { contentType: 'application/merge-patch+json' });
   }
 
   /** Watches the root ConfigMap; a watch that fails just waits for the signal (it proves nothing gone). */
@@ -345,7 +306,7 @@ export class KubernetesRuntime implements Runtime {
   async databaseOf(name: string): Promise<string | undefined> {
     const c = this.client;
     const k = KINDS.Secret;
-    const secret = (await c.find(op(k, 'get', k.nameFor(name)), (o) => k.read(c, k.nameFor(name), o))) as k8s.V1Secret | undefined;
+    const secret = await kindOps.read<k8s.V1Secret>(c, k, k.nameFor(name));
     const encoded = secret?.data?.DATABASE_URL;
     if (!encoded) return undefined;
     const url = Buffer.from(encoded, 'base64').toString('utf8');
@@ -418,21 +379,21 @@ export class KubernetesRuntime implements Runtime {
   /** The objects of one spark by name (Go-CLI objects may lack some labels), and its pods by label. */
   private async collect(name: string, request: RequestOptions = {}): Promise<SparkObjects & { secret?: Meta }> {
     const c = this.client;
-    const get = <T extends Meta>(k: KindOps): Promise<T | undefined> => c.find(op(k, 'get', k.nameFor(name)), (o) => k.read(c, k.nameFor(name), o) as Promise<T>, request);
+    const get = <T extends Meta>(k: KindOps): Promise<T | undefined> => kindOps.read<T>(c, k, k.nameFor(name), request);
     const [deployment, service, pvc, configMap, secret, pods] = await Promise.all([
       get<k8s.V1Deployment>(KINDS.Deployment),
       get<k8s.V1Service>(KINDS.Service),
       get<k8s.V1PersistentVolumeClaim>(KINDS.PersistentVolumeClaim),
       get<k8s.V1ConfigMap>(KINDS.ConfigMap),
       get<Meta>(KINDS.Secret),
-      c.call({ verb: 'list', resource: 'pods' }, (o) => c.core.listNamespacedPod({ namespace: c.namespace, labelSelector: sparkSelector(name) }, o), request).then((l) => l.items),
+      c.get<ListOf<k8s.V1Pod>>({ verb: 'list', resource: 'pods' }, c.path(undefined, 'pods'), { labelSelector: sparkSelector(name) }, request).then((l) => l.items),
     ]);
     return { name, deployment, service, pvc, configMap, secret, pods };
   }
 
   async exists(name: string): Promise<boolean> {
     const c = this.client;
-    const found = await Promise.all(DELETE_ORDER.map((kind) => KINDS[kind]).map((k) => c.find(op(k, 'get', k.nameFor(name)), (o) => k.read(c, k.nameFor(name), o))));
+    const found = await Promise.all(DELETE_ORDER.map((kind) => KINDS[kind]).map((k) => kindOps.read(c, k, k.nameFor(name))));
     return found.some((o) => o !== undefined);
   }
 
@@ -468,7 +429,7 @@ export class KubernetesRuntime implements Runtime {
     const lists = await Promise.all(
       names.map((n) =>
         c
-          .call({ verb: 'list', resource: 'events' }, (o) => c.core.listNamespacedEvent({ namespace: c.namespace, fieldSelector: `involvedObject.name=${n}` }, o))
+          .get<ListOf<k8s.CoreV1Event>>({ verb: 'list', resource: 'events' }, c.path(undefined, 'events'), { fieldSelector: `involvedObject.name=${n}` })
           .then((l) => l.items)
           .catch((error: unknown) => {
             // Events explain; they are not essential. A cluster that hides them still shows the rest.
@@ -502,7 +463,7 @@ export class KubernetesRuntime implements Runtime {
     const found = await Promise.all(
       DELETE_ORDER.map(async (kindName) => {
         const k = KINDS[kindName];
-        const labelled = await c.call(op(k, 'list'), (o) => k.list(c, { labelSelector: sparkSelector(name) }, o));
+        const labelled = await kindOps.list(c, k, { labelSelector: sparkSelector(name) });
         const names = new Set([k.nameFor(name), ...labelled.items.map((o) => o.metadata?.name).filter((n): n is string => Boolean(n))]);
         return { k, names: [...names] };
       }),
@@ -512,7 +473,7 @@ export class KubernetesRuntime implements Runtime {
     const results = await Promise.all(
       attempts.map(async ({ k, name: n }): Promise<'deleted' | 'absent' | SparkError> => {
         try {
-          await c.call(op(k, 'delete', n), (o) => k.remove(c, n, o));
+          await kindOps.remove(c, k, n);
           return 'deleted';
         } catch (error) {
           if (error instanceof SparkError && error.code === 'KUBE_NOT_FOUND') return 'absent';
@@ -551,7 +512,7 @@ export class KubernetesRuntime implements Runtime {
         operation: op(k, 'watch', name),
         query: { fieldSelector },
         list: async () => {
-          const l = await c.call(op(k, 'list'), (o) => k.list(c, { fieldSelector }, o), { signal });
+          const l = await kindOps.list(c, k, { fieldSelector }, { signal });
           return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '0' };
         },
         onSync: (items) => {
@@ -618,7 +579,7 @@ export class KubernetesRuntime implements Runtime {
     const results: CheckResult[] = [];
     const timeoutMs = 10_000;
     try {
-      const version = await c.call({ verb: 'get', resource: 'version', clusterScoped: true }, (o) => c.version.getCode(o), { timeoutMs });
+      const version = await c.get<k8s.VersionInfo>({ verb: 'get', resource: 'version', clusterScoped: true }, '/version', undefined, { timeoutMs });
       results.push({ id: 'kube-context', title: 'Kubernetes cluster is reachable', status: 'ok', detail: `context ${context} (${server}), Kubernetes ${version.gitVersion}` });
     } catch (error) {
       const e = error as SparkError;
@@ -648,7 +609,7 @@ export class KubernetesRuntime implements Runtime {
     const c = this.client;
     const title = `Namespace ${c.namespace} exists`;
     try {
-      const found = await c.find({ verb: 'get', resource: 'namespaces', name: c.namespace, clusterScoped: true }, (o) => c.core.readNamespace({ name: c.namespace }, o), { timeoutMs });
+      const found = await c.find({ verb: 'get', resource: 'namespaces', name: c.namespace, clusterScoped: true }, resourcePath(undefined, 'namespaces', undefined, c.namespace), { timeoutMs });
       if (found) return { id: 'kube-namespace', title, status: 'ok' };
       return { id: 'kube-namespace', title, status: 'fail', blocking: true, detail: `namespace ${c.namespace} not found (context ${c.target.context})`, fix: 'kubectl apply -f deploy/namespace.yaml   (or set SPARK_NAMESPACE)' };
     } catch (error) {
@@ -666,13 +627,11 @@ export class KubernetesRuntime implements Runtime {
     try {
       const answers = await Promise.all(
         checks.map((check) =>
-          c.call(
+          c.send<k8s.V1SelfSubjectAccessReview>(
             { verb: 'create', resource: 'selfsubjectaccessreviews', group: 'authorization.k8s.io', clusterScoped: true },
-            (o) =>
-              c.authorization.createSelfSubjectAccessReview(
-                { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { ...check } } } },
-                o,
-              ),
+            'POST',
+            '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+            { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { ...check } } },
             { timeoutMs },
           ),
         ),
@@ -697,7 +656,7 @@ export class KubernetesRuntime implements Runtime {
     const c = this.client;
     const title = `Secret ${CLI_CONFIG_SECRET} exists`;
     try {
-      const secret = await c.find({ verb: 'get', resource: 'secrets', name: CLI_CONFIG_SECRET }, (o) => c.core.readNamespacedSecret({ name: CLI_CONFIG_SECRET, namespace: c.namespace }, o), { timeoutMs });
+      const secret = await c.find<k8s.V1Secret>({ verb: 'get', resource: 'secrets', name: CLI_CONFIG_SECRET }, c.path(undefined, 'secrets', CLI_CONFIG_SECRET), { timeoutMs });
       if (secret) return { id: 'kube-cli-config', title, status: 'ok', detail: `keys: ${Object.keys(secret.data ?? {}).sort().join(', ') || 'none'}` };
       return {
         id: 'kube-cli-config',
@@ -718,7 +677,7 @@ export class KubernetesRuntime implements Runtime {
     const c = this.client;
     const title = 'Tailscale operator is installed';
     try {
-      const groups = await c.call({ verb: 'get', resource: 'apis', clusterScoped: true }, (o) => c.apis.getAPIVersions(o), { timeoutMs });
+      const groups = await c.get<k8s.V1APIGroupList>({ verb: 'get', resource: 'apis', clusterScoped: true }, '/apis', undefined, { timeoutMs });
       if (groups.groups.some((g) => g.name === 'tailscale.com')) return { id: 'tailscale-operator', title, status: 'ok', detail: 'API group tailscale.com is served' };
       return {
         id: 'tailscale-operator',

@@ -46,7 +46,7 @@ export const sleepingSince = (annotations: Record<string, string> | undefined): 
 export const wokenAt = (annotations: Record<string, string> | undefined): string | undefined => timeAnnotation(annotations, ANNOTATION_WOKEN_AT);
 
 async function readDeployment(c: KubeClient, name: string): Promise<k8s.V1Deployment> {
-  const d = await c.find(op('get', deploymentName(name)), (o) => c.apps.readNamespacedDeployment({ name: deploymentName(name), namespace: c.namespace }, o));
+  const d = await c.find<k8s.V1Deployment>(op('get', deploymentName(name)), c.path('apps', 'deployments', deploymentName(name)));
   if (!d) {
     throw new SparkError(`Spark "${name}" has no Deployment in namespace ${c.namespace}, so there is nothing to put to sleep or wake.`, {
       hint: `See what is left of it: spark status ${name}; remove it: spark delete ${name}`,
@@ -64,7 +64,7 @@ async function readDeployment(c: KubeClient, name: string): Promise<k8s.V1Deploy
 async function patchDeployment(c: KubeClient, d: k8s.V1Deployment, replicas: number, annotations: Record<string, string | null>): Promise<void> {
   const name = d.metadata?.name ?? '';
   const body = { metadata: { resourceVersion: d.metadata?.resourceVersion, annotations }, spec: { replicas } };
-  await c.call(op('patch', name), (o) => c.apps.patchNamespacedDeployment({ name, namespace: c.namespace, body }, o), { contentType: MERGE_PATCH });
+  await c.send(op('patch', name), 'PATCH', c.path('apps', 'deployments', name), body, { contentType: MERGE_PATCH });
 }
 
 /** Run `attempt` again after a conflict (someone changed the Deployment between our read and write). */
@@ -117,7 +117,7 @@ export function withSleep(capabilities: RuntimeCapabilities, client: () => KubeC
       const report = await live?.activity(name);
       if (report) return report;
       const c = client();
-      const d = await c.find(op('get', deploymentName(name)), (o) => c.apps.readNamespacedDeployment({ name: deploymentName(name), namespace: c.namespace }, o));
+      const d = await c.find<k8s.V1Deployment>(op('get', deploymentName(name)), c.path('apps', 'deployments', deploymentName(name)));
       return d?.spec?.replicas === 0 ? storedActivity(d.metadata?.annotations) : undefined;
     },
   };

@@ -4,11 +4,11 @@
  * `spark-NAME` (MagicDNS resolves it).
  */
 import type { RuntimeCapabilities } from '../../core/ports.js';
-import type { KubeClient } from './client.js';
+import type { k8s, KubeClient } from './client.js';
 import { serviceName, tailnetHostname } from './labels.js';
 
 export async function sshAddress(c: KubeClient, name: string): Promise<string> {
-  const service = await c.find({ verb: 'get', resource: 'services', name: serviceName(name) }, (o) => c.core.readNamespacedService({ name: serviceName(name), namespace: c.namespace }, o));
+  const service = await c.find<k8s.V1Service>({ verb: 'get', resource: 'services', name: serviceName(name) }, c.path(undefined, 'services', serviceName(name)));
   const ingress = service?.status?.loadBalancer?.ingress ?? [];
   return ingress.find((i) => i.ip)?.ip ?? ingress.find((i) => i.hostname)?.hostname ?? tailnetHostname(name);
 }
