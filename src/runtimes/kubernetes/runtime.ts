@@ -464,11 +464,11 @@ export class KubernetesRuntime implements Runtime {
       DELETE_ORDER.map(async (kindName) => {
         const k = KINDS[kindName];
         const labelled = await kindOps.list(c, k, { labelSelector: sparkSelector(name) });
-        const names = new Set([k.nameFor(name), ...labelled.items.map((o) => o.metadata?.name).filter((n): n is string => Boolean(n))]);
-        return { k, names: [...names] };
+        const listed = labelled.items.map((o) => o.metadata?.name).filter((n): n is string => Boolean(n));
+        return { k, listed, names: [...new Set([k.nameFor(name), ...listed])] };
       }),
     );
-    const attempts = found.flatMap(({ k, names }) => names.map((n) => ({ k, name: n })));
+    const attempts = found.flatMap(({ k, listed, names }) => names.map((n) => ({ k, name: n, listed: listed.includes(n) })));
     // One object that cannot be deleted (a 403 on one kind) must not keep the others.
     const results = await Promise.all(
       attempts.map(async ({ k, name: n }): Promise<'deleted' | 'absent' | SparkError> => {
@@ -485,6 +485,10 @@ export class KubernetesRuntime implements Runtime {
     attempts.forEach(({ k, name: n }, i) => {
       const r = results[i];
       if (r instanceof SparkError) report.left.push(`${k.kind} ${n}: ${r.message}${r.hint ? ` (${r.hint.split('\n')[0]})` : ''}`);
+    });
+    // Listed, then already gone at its DELETE: the garbage collector took it with its owner (the ConfigMap) first.
+    attempts.forEach(({ k, name: n, listed }, i) => {
+      if (listed && results[i] === 'absent') report.removed.push(`${k.kind} ${n}`);
     });
     const deleted = attempts.filter((_, i) => results[i] === 'deleted');
     const outcomes = await Promise.all(deleted.map(({ k, name: n }) => this.waitGone(k, n, deadline)));
