@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { before, test } from 'node:test';
-import { kubectl, kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
+import { kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
 import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
 
@@ -88,16 +88,31 @@ test('a fork whose source volume came from a CSI driver asks for a clone: its PV
     assert.equal(made.code, 0, made.stderr);
     await kubectlOk(cluster, ['annotate', 'pvc', `${parent}-storage`, '-n', 'spark', '--overwrite', 'volume.kubernetes.io/storage-provisioner=csi.spark.test']);
 
-    // The hostPath provisioner will refuse the clone, so the fork never gets Ready: watch its claim while it waits.
-    const fork = spawn(process.execPath, [SPARK_BIN, 'create', child, '--from', parent, '--no-shell', '--timeout', '20s'], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => fork.on('close', resolve));
-    let dataSource = '';
-    for (const deadline = Date.now() + 60_000; !dataSource && Date.now() < deadline; await delay(200)) {
-      const got = await kubectl(cluster, ['get', 'pvc', `${child}-storage`, '-n', 'spark', '-o', 'jsonpath={.spec.dataSource.kind}/{.spec.dataSource.name}']);
-      if (got.code === 0) dataSource = got.stdout.trim();
+    // The hostPath provisioner will refuse the clone, so the fork fails and rolls back, maybe within
+    // moments: a watch sees its claim where a poll could miss it. The watch's first list prints the
+    // claims already there (the parent's); from then on no event is missed.
+    const watch = spawn(join(cluster.binDir, 'kubectl'), ['--kubeconfig', cluster.kubeconfig, 'get', 'pvc', '-n', 'spark', '--watch', '-o', 'jsonpath={.metadata.name} {.spec.dataSource.kind}/{.spec.dataSource.name}{"\\n"}'], { env: { PATH: process.env.PATH, HOME: cluster.dir }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let seen = '';
+    const claimOf = (name: string): string | undefined => seen.split('\n').find((line) => line.startsWith(`${name}-storage `))?.split(' ')[1];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`kubectl --watch listed no claim: ${seen}`)), 30_000);
+        watch.stdout.on('data', (d: Buffer) => {
+          seen += d.toString();
+          if (claimOf(parent) !== undefined) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const fork = spawn(process.execPath, [SPARK_BIN, 'create', child, '--from', parent, '--no-shell', '--timeout', '20s'], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+      const exited = await new Promise<number | null>((resolve) => fork.on('close', resolve));
+      for (const deadline = Date.now() + 10_000; claimOf(child) === undefined && Date.now() < deadline; ) await delay(100);
+      assert.equal(claimOf(child), `PersistentVolumeClaim/${parent}-storage`);
+      assert.notEqual(exited, 0, 'the claim cannot be provisioned here, so the fork does not get Ready');
+    } finally {
+      watch.kill();
     }
-    assert.equal(dataSource, `PersistentVolumeClaim/${parent}-storage`);
-    assert.notEqual(await exited, 0, 'the claim cannot be provisioned here, so the fork does not get Ready');
   } finally {
     await runSpark(['delete', child, parent, '--yes', '--ignore-not-found'], { env, timeoutMs: 120_000 });
   }
