@@ -5,14 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { kubectl, kubectlOk, NODE_CPUS, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { goSparkObjects } from '../support/fake-kube/fixtures.js';
 import { type TestServer, databaseOn, sparkEnv, testServers, unique } from '../support/postgres.js';
-import { runSpark, SPARK_BIN } from '../support/cli.js';
+import { SPARK_BIN, makeUserHome, runSpark } from '../support/cli.js';
 import { configMapName, pvcName, secretName, serviceName, tailnetHostname } from '../../src/runtimes/kubernetes/labels.js';
 
 const server: TestServer = testServers()[0]!;
@@ -23,11 +22,8 @@ let env: Record<string, string>;
 
 before(() => {
   cluster = testCluster();
-  home = mkdtempSync(join(tmpdir(), 'spark-k8s-lifecycle-'));
-  writeFileSync(join(home, 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test@spark\n');
-  const fakeSsh = join(home, 'fake-ssh');
-  writeFileSync(fakeSsh, `#!/bin/sh\nprintf '%s\\n' "$@" > "${join(home, 'ssh-argv')}"\nexit "\${FAKE_SSH_EXIT:-0}"\n`);
-  chmodSync(fakeSsh, 0o755);
+  let fakeSsh: string;
+  ({ home, fakeSsh } = makeUserHome('spark-k8s-lifecycle-'));
   env = {
     ...sparkEnv(server),
     HOME: home,

@@ -9,15 +9,14 @@
  * (test/support/cluster/rbac.ts).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { describeAccess, SPARK_PERMISSIONS, type Verb } from '../../src/runtimes/kubernetes/permissions.js';
 import { kubeconfigYaml, kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { applyList, rbacObjects, sparkNamespaceWithToken, type Manifest, type Rule } from '../support/cluster/rbac.js';
 import { makeRole, sparkEnv, testServers, unique, type TestServer } from '../support/postgres.js';
-import { runSpark } from '../support/cli.js';
+import { makeUserHome, runSpark } from '../support/cli.js';
 
 const NAMESPACE = 'spark-rbac';
 const server: TestServer = testServers()[0]!;
@@ -36,12 +35,8 @@ async function applyObjects(items: Manifest[]): Promise<void> {
 before(async () => {
   cluster = testCluster();
   token = await sparkNamespaceWithToken(cluster, NAMESPACE);
-  const home = mkdtempSync(join(tmpdir(), 'spark-rbac-'));
+  const { home, fakeSsh } = makeUserHome('spark-rbac-');
   writeFileSync(join(home, 'kubeconfig'), kubeconfigYaml(cluster, 'spark-cli', token, NAMESPACE), { mode: 0o600 });
-  writeFileSync(join(home, 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test@spark\n');
-  const fakeSsh = join(home, 'fake-ssh');
-  writeFileSync(fakeSsh, '#!/bin/sh\nexit 0\n');
-  chmodSync(fakeSsh, 0o755);
   env = {
     ...sparkEnv(server),
     HOME: home,

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { openKubernetesRuntime } from '../../src/runtimes/kubernetes/runtime.js';
 import { containerLogsFor, criLogLine, kubectl, kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { goSparkObjects } from '../support/fake-kube/fixtures.js';
-import { runSpark, SPARK_BIN } from '../support/cli.js';
+import { SPARK_BIN, makeUserHome, runSpark } from '../support/cli.js';
 import { type TestServer, databaseOn, sparkEnv, testServers, unique } from '../support/postgres.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 
@@ -28,11 +28,8 @@ const made: string[] = [];
 
 before(() => {
   cluster = testCluster();
-  home = mkdtempSync(join(tmpdir(), 'spark-k8s-sleep-'));
-  writeFileSync(join(home, 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test@spark\n');
-  const fakeSsh = join(home, 'fake-ssh');
-  writeFileSync(fakeSsh, `#!/bin/sh\nprintf '%s\\n' "$@" > "${join(home, 'ssh-argv')}"\nexit "\${FAKE_SSH_EXIT:-0}"\n`);
-  chmodSync(fakeSsh, 0o755);
+  let fakeSsh: string;
+  ({ home, fakeSsh } = makeUserHome('spark-k8s-sleep-'));
   env = { ...sparkEnv(server), HOME: home, SPARK_CONFIG: join(home, 'config.json'), KUBECONFIG: cluster.kubeconfig, SSH_PUBLIC_KEY_PATH: join(home, 'id_ed25519.pub'), SPARK_SSH: fakeSsh };
 });
 

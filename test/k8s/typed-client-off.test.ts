@@ -5,14 +5,13 @@
  * that hold the typed client come from the build's metafile.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { sparkEnv, testServers, unique } from '../support/postgres.js';
-import { runSpark } from '../support/cli.js';
+import { makeUserHome, runSpark } from '../support/cli.js';
 
 const HOOK = fileURLToPath(new URL('../support/loaded-modules/register.mjs', import.meta.url));
 let cluster: ClusterInfo;
@@ -22,11 +21,8 @@ let typedClientChunks: string[];
 
 before(() => {
   cluster = testCluster();
-  home = mkdtempSync(join(tmpdir(), 'spark-typed-client-'));
-  writeFileSync(join(home, 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test@spark\n');
-  const fakeSsh = join(home, 'fake-ssh');
-  writeFileSync(fakeSsh, '#!/bin/sh\nexit 0\n');
-  chmodSync(fakeSsh, 0o755);
+  let fakeSsh: string;
+  ({ home, fakeSsh } = makeUserHome('spark-typed-client-'));
   env = {
     ...sparkEnv(testServers()[0]!),
     HOME: home,

@@ -4,14 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { goSparkYaml, startFakeCluster, type FakeCluster } from '../support/fake-kube/index.js';
 import { kubectl, kubectlEnv } from '../support/fake-kube/testing.js';
 import { type TestServer, databaseOn, makeRole, sparkEnv, superuserClient, testServers, unique } from '../support/postgres.js';
-import { runSpark, SPARK_BIN } from '../support/cli.js';
+import { SPARK_BIN, makeUserHome, runSpark } from '../support/cli.js';
 import { freePort } from '../../src/database/server.js';
 
 const server: TestServer = testServers()[0]!;
@@ -23,13 +22,9 @@ const KINDS = ['deployments', 'services', 'persistentvolumeclaims', 'configmaps'
 
 before(async () => {
   cluster = await startFakeCluster();
-  home = mkdtempSync(join(tmpdir(), 'spark-lifecycle-'));
+  let fakeSsh: string;
+  ({ home, fakeSsh } = makeUserHome('spark-lifecycle-'));
   kubeconfig = cluster.writeKubeconfig(join(home, 'kubeconfig'));
-  writeFileSync(join(home, 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test@spark\n');
-  // A recording stand-in for ssh: writes its argv, exits with the code the test asks for.
-  const fakeSsh = join(home, 'fake-ssh');
-  writeFileSync(fakeSsh, `#!/bin/sh\nprintf '%s\\n' "$@" > "${join(home, 'ssh-argv')}"\nexit "\${FAKE_SSH_EXIT:-0}"\n`);
-  chmodSync(fakeSsh, 0o755);
   env = {
     ...sparkEnv(server),
     HOME: home,
