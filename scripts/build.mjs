@@ -1,5 +1,5 @@
 // The build (docs/decisions.md, "Start-up"): three CommonJS files, so no command pays for the ESM loader.
-// - dist/spark.cjs, the bin (src/cli/entry.ts): `--version` is a constant write; everything else runs
+// - dist/spark.cjs, the bin (src/cli/launcher.ts): `--version` is a constant write; everything else runs
 // - dist/app.cjs, the whole CLI in one file, through a V8 code cache kept in the user's cache dir;
 // - dist/kube-client.cjs, @kubernetes/client-node (3.5 MB, needed only for legacy auth): loaded by
 //   app.cjs on demand, so its size never weighs on the code cache of every command.
@@ -63,7 +63,7 @@ const kube = await build({ ...common, entryPoints: ['@kubernetes/client-node'], 
 const appId = createHash('sha256').update(await readFile(new URL('../dist/app.cjs', import.meta.url))).digest('hex').slice(0, 16);
 const bin = await build({
   ...common,
-  entryPoints: ['src/cli/entry.ts'],
+  entryPoints: ['src/cli/launcher.ts'],
   outfile: 'dist/spark.cjs',
   define: { ...define, SPARK_APP_ID: JSON.stringify(appId) },
   banner: { js: '#!/usr/bin/env node' },

@@ -29,7 +29,7 @@ test('npm pack, npm install -g into a prefix: no install-script warnings; spark 
   assert.equal(packed.code, 0, packed.stderr);
   const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const files = info!.files.map((f) => f.path);
-  for (const file of ['README.md', 'LICENSE', 'package.json', 'dist/spark.mjs', 'deploy/rbac.yaml', 'deploy/namespace.yaml', 'deploy/secret.yaml.template', 'deploy/load-env.sh']) {
+  for (const file of ['README.md', 'LICENSE', 'package.json', 'dist/spark.cjs', 'deploy/rbac.yaml', 'deploy/namespace.yaml', 'deploy/secret.yaml.template', 'deploy/load-env.sh']) {
     assert.ok(files.includes(file), `${file} is in the package`);
   }
   assert.ok(!files.includes('deploy/secret.yaml'), 'an operator\'s secret.yaml is never packed');
