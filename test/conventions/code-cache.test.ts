@@ -14,8 +14,11 @@ import { runSpark, type RunResult } from '../support/cli.js';
 const base = mkdtempSync(join(tmpdir(), 'spark-code-cache-'));
 after(() => rmSync(base, { recursive: true, force: true }));
 
-/** A command that loads configuration, one that only prints help, and a usage error (exit 2). */
-const COMMANDS = [['config', '--json'], ['--help'], ['confgi']];
+/**
+ * A command that loads configuration, one that only prints help, a usage error (exit 2), and one
+ * that loads a package from outside the bundle (the embedded PostgreSQL binaries, for their version).
+ */
+const COMMANDS = [['config', '--json'], ['--help'], ['confgi'], ['local', 'status', '--json']];
 
 function env(cacheHome: string): Record<string, string> {
   return { HOME: join(base, 'home'), XDG_CACHE_HOME: cacheHome, SPARK_CONFIG: join(base, 'none.json'), SPARK_RUNTIME: 'local', SPARK_DATA_DIR: join(base, 'data'), KUBECONFIG: join(base, 'no-kube') };
@@ -49,6 +52,9 @@ before(async () => {
   assert.equal(expected.get('config --json')!.code, 0, expected.get('config --json')!.stderr);
   assert.equal(expected.get('--help')!.code, 0);
   assert.equal(expected.get('confgi')!.code, 2);
+  const local = expected.get('local status --json')!;
+  assert.equal(local.code, 0, local.stderr);
+  assert.match((JSON.parse(local.stdout) as { version: string }).version, /^\d+\.\d+/, 'the version from the binaries\' package');
 });
 
 async function assertSameAsWithout(args: string[], cacheHome: string, why: string): Promise<void> {
