@@ -4,7 +4,7 @@
  * (dist/app.cjs) compiled with a V8 code cache kept in the user's cache directory, so the bundle
  * is not parsed and compiled again on every command (docs/decisions.md, "Start-up").
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -15,6 +15,8 @@ declare const SPARK_VERSION: string;
 declare const SPARK_APP_ID: string;
 /** A cache is rewritten for at most this many command words (a typo is a word too). */
 const MAX_COMMANDS = 40;
+/** Caches of other versions (of spark, node or the bundle) untouched this long are removed by the next new one. */
+const STALE_MS = 30 * 24 * 3600 * 1000;
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
@@ -98,6 +100,21 @@ function writeCache(file: string, script: Script, commands: string[]): void {
 }
 
 /**
+ * Other code caches not written for a month: most are an older spark's or node's. One still in use
+ * (another installed spark) is only made again by its next command.
+ */
+function removeStale(dir: string, keep: string): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (path !== keep && /^code-.*\.bin$/.test(name) && Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+    }
+  } catch {
+    // an old cache left behind takes room, nothing else
+  }
+}
+
+/**
  * The cache directory and its parent (~/.cache), no deeper: node's recursive mkdir never returns
  * on some file systems (a path under /proc), and a cache is not worth making a home for.
  */
@@ -124,7 +141,10 @@ function runCached(filename: string, command: string): unknown {
   // The bundle has no import() (scripts/build.mjs): with code from a cache, node 20 would not run it.
   const script = new Script(wrap(code), { filename, cachedData: cache.data });
   if (!cache.data || script.cachedDataRejected) {
-    process.once('exit', () => writeCache(file, script, [command]));
+    process.once('exit', () => {
+      writeCache(file, script, [command]);
+      if (!cache.data) removeStale(dirname(file), file);
+    });
   } else if (!cache.commands.includes(command) && cache.commands.length < MAX_COMMANDS) {
     process.once('exit', () => writeCache(file, script, [...cache.commands, command]));
   }

@@ -5,7 +5,7 @@
  * exits with the same code as with no cache at all.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -110,4 +110,22 @@ test('a damaged cache changes neither output nor exit code, and is replaced by a
       assert.equal(statSync(file).ino, replaced, `the replacement of the cache ${damage} is used as it is`);
     }
   }
+});
+
+test('a new cache removes the caches of other versions not written for a month, and nothing else', async () => {
+  const cacheHome = join(base, 'upgraded');
+  const dir = join(cacheHome, 'spark');
+  mkdirSync(dir, { recursive: true });
+  const old = join(dir, 'code-0.0.1-v20.0.0-x64-0123456789abcdef.bin');
+  const recent = join(dir, 'code-0.0.2-v20.0.0-x64-0123456789abcdef.bin');
+  for (const file of [old, recent, join(dir, 'names')]) writeFileSync(file, 'x\n');
+  const monthsAgo = new Date(Date.now() - 40 * 24 * 3600 * 1000);
+  utimesSync(old, monthsAgo, monthsAgo);
+  utimesSync(join(dir, 'names'), monthsAgo, monthsAgo);
+  await assertSameAsWithout(['--help'], cacheHome, 'with old caches about');
+  const left = readdirSync(dir);
+  assert.ok(!left.includes('code-0.0.1-v20.0.0-x64-0123456789abcdef.bin'), 'the old cache is removed');
+  assert.ok(left.includes('code-0.0.2-v20.0.0-x64-0123456789abcdef.bin'), 'a recent one of another version stays');
+  assert.ok(left.includes('names'), 'other files stay');
+  assert.equal(left.filter((f) => f.startsWith('code-')).length, 2, 'the new cache is written');
 });
