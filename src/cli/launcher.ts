@@ -38,6 +38,18 @@ function commandWord(argv: string[]): string {
   const word = argv[0] ?? '';
   return /^[a-z][a-z-]{0,30}$/.test(word) ? word : word.startsWith('-') ? '-' : '?';
 }
+/**
+ * V8 rejects a cache made under other V8 flags (`--max-old-space-size` in NODE_OPTIONS, say): each
+ * set of node options gets its own file, so alternating them does not rewrite one file every time.
+ */
+function nodeFlagsId(): string {
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0');
+  if (flags === '') return '';
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < flags.length; i++) hash = Math.imul(hash ^ flags.charCodeAt(i), 0x01000193);
+  return `-${(hash >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 /** $XDG_CACHE_HOME/spark or ~/.cache/spark, as the completion name cache (src/cli/name-cache.ts). */
 function cacheDir(): string {
   const xdg = process.env.XDG_CACHE_HOME;
@@ -136,7 +148,7 @@ function makeDir(dir: string): void {
  */
 function runCached(filename: string, command: string): unknown {
   const code = readFileSync(filename, 'utf8');
-  const file = join(cacheDir(), `code-${SPARK_VERSION}-${process.version}-${process.arch}-${SPARK_APP_ID}.bin`);
+  const file = join(cacheDir(), `code-${SPARK_VERSION}-${process.version}-${process.arch}-${SPARK_APP_ID}${nodeFlagsId()}.bin`);
   const cache = readCache(file);
   // The bundle has no import() (scripts/build.mjs): with code from a cache, node 20 would not run it.
   const script = new Script(wrap(code), { filename, cachedData: cache.data });
