@@ -72,6 +72,9 @@ const bin = await build({
   define: { ...define, SPARK_APP_ID: JSON.stringify(appId) },
   banner: { js: '#!/usr/bin/env node' },
 });
+// A warning here is a bug in CommonJS output (e.g. `import.meta.dirname`, which is {} there): fail the build.
+const warnings = [app, kube, bin].flatMap((r) => r.warnings);
+if (warnings.length) throw new Error(`esbuild warned ${warnings.length} time(s) (above); the CommonJS bundles would misbehave`);
 // Kept for the tests that prove --version/--help load neither the Kubernetes client nor pg.
 const outputs = { ...app.metafile.outputs, ...kube.metafile.outputs, ...bin.metafile.outputs };
 await writeFile(new URL('../dist/meta.json', import.meta.url), JSON.stringify({ inputs: { ...app.metafile.inputs, ...kube.metafile.inputs, ...bin.metafile.inputs }, outputs }));
