@@ -1,5 +1,5 @@
 /**
- * The code cache of the bin (src/cli/launcher.ts, docs/decisions.md "Start-up"): the first command
+ * The code cache of the bin (src/cli/code-cache.ts, docs/decisions.md "Start-up"): the first command
  * writes it to $XDG_CACHE_HOME/spark, the next ones use it. It only ever makes spark faster:
  * whatever its state (missing, damaged, impossible to write), every command prints the same and
  * exits with the same code as with no cache at all.
