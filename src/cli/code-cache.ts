@@ -32,6 +32,7 @@ function commandWord(argv: string[]): string {
   const word = argv[0] ?? '';
   return /^[a-z][a-z-]{0,30}$/.test(word) ? word : word.startsWith('-') ? '-' : '?';
 }
+
 /**
  * V8 rejects a cache made under other V8 flags (`--max-old-space-size` in NODE_OPTIONS, say): each
  * set of node options gets its own file, so alternating them does not rewrite one file every time.
