@@ -741,7 +741,7 @@ if (want('cluster')) {
 
 results.machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
 results.notes.push(
-  `Commands run as \`${'node'} dist/spark.mjs …\` with the same node binary as the reference (no npm shim, no shell), in a scratch HOME with a minimal environment.`,
+  `Commands run as \`${'node'} dist/spark.cjs …\` with the same node binary as the reference (no npm shim, no shell), in a scratch HOME with a minimal environment.`,
   `Peak RSS from ${rssMethod() === 'gnu-time' ? 'GNU time (%M, maximum resident set size)' : '/proc/<pid>/status VmHWM polling'}; budgets in MB are checked against MiB (the stricter reading).`,
   `The whole bench took ${Math.round((Date.now() - started) / 1000)} s; load average ${results.machine.loadAverageAtStart.join(' ')} at start, ${results.machine.loadAverageAtEnd.join(' ')} at end on ${results.machine.cores} cores${results.machine.loadAverageAtStart[0]! > results.machine.cores / 2 ? ' — the machine was busy: treat the figures as noisy' : ''}.`,
 );

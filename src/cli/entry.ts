@@ -1,4 +1,5 @@
-// The fast path: `spark --version` answers before the CLI framework is even parsed.
+// Running from source (`node --import tsx src/cli/entry.ts`, as the test support does): the built
+// bin is src/cli/launcher.ts, which runs main.ts from the bundle through a code cache.
 declare const SPARK_VERSION: string;
 
 const args = process.argv.slice(2);

@@ -20,9 +20,10 @@ export const dns1123Subdomain = z
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 /** A DNS host name or an IPv4/IPv6 address (without brackets). */
 export function isHost(value: string): boolean {
-  if (isIP(value)) return true;
   const name = value.endsWith('.') ? value.slice(0, -1) : value;
-  return name.length > 0 && name.length <= 253 && name.split('.').every((part) => HOST_LABEL.test(part));
+  if (name.length > 0 && name.length <= 253 && name.split('.').every((part) => HOST_LABEL.test(part))) return true;
+  // Asked second: node's IPv6 pattern takes ~4 ms to compile, on every command. Names and IPv4 addresses pass above.
+  return isIP(value) !== 0;
 }
 export const host = z.string().refine(isHost, 'must be a host name (letters, digits, "-" and ".") or an IP address');
 

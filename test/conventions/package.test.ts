@@ -4,7 +4,7 @@
  * The bundle is self-contained: installing it fetches nothing (`--offline` fails if it would).
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,7 @@ test('npm pack, npm install -g into a prefix: no install-script warnings; spark 
   assert.equal(packed.code, 0, packed.stderr);
   const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const files = info!.files.map((f) => f.path);
-  for (const file of ['README.md', 'LICENSE', 'package.json', 'dist/spark.mjs', 'deploy/rbac.yaml', 'deploy/namespace.yaml', 'deploy/secret.yaml.template', 'deploy/load-env.sh']) {
+  for (const file of ['README.md', 'LICENSE', 'package.json', 'dist/spark.cjs', 'dist/app.cjs', 'dist/kube-client.cjs', 'deploy/rbac.yaml', 'deploy/namespace.yaml', 'deploy/secret.yaml.template', 'deploy/load-env.sh']) {
     assert.ok(files.includes(file), `${file} is in the package`);
   }
   assert.ok(!files.includes('deploy/secret.yaml'), 'an operator\'s secret.yaml is never packed');
@@ -49,6 +49,9 @@ test('npm pack, npm install -g into a prefix: no install-script warnings; spark 
   const help = await capture(spark, ['--help'], { env: { PATH: process.env.PATH, HOME: work } });
   assert.equal(help.code, 0, help.stderr);
   for (const command of ['create', 'list', 'status', 'shell', 'delete', 'doctor']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), `--help names ${command}`);
+  // The installed bin keeps its code cache in ~/.cache/spark, and the next run (using it) says the same.
+  assert.ok(readdirSync(join(work, '.cache', 'spark')).some((f) => f.startsWith('code-')), 'the code cache is in ~/.cache/spark');
+  assert.deepEqual(await capture(spark, ['--help'], { env: { PATH: process.env.PATH, HOME: work } }), help);
   const rbac = await capture(spark, ['deploy', 'print', 'rbac.yaml'], { env: { PATH: process.env.PATH, HOME: work } });
   assert.equal(rbac.code, 0, rbac.stderr);
   assert.equal(rbac.stdout, readFileSync(join(repo, 'deploy', 'rbac.yaml'), 'utf8'));

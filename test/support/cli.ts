@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capture, type Captured } from './capture.js';
 
-export const SPARK_BIN = fileURLToPath(new URL('../../dist/spark.mjs', import.meta.url));
+export const SPARK_BIN = fileURLToPath(new URL('../../dist/spark.cjs', import.meta.url));
 
 export type RunResult = Captured;
 
