@@ -10,6 +10,7 @@ import { SparkError } from '../errors.js';
 import { validateName } from '../names/index.js';
 import { registerSecret } from '../redact.js';
 import { connect } from './connect.js';
+import { adoptEarly } from './early.js';
 import { queryError } from './errors.js';
 import { executePlan, inTransaction, type SqlStep } from './plan.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
@@ -163,7 +164,7 @@ export class SparkDatabases implements DatabaseProvisioner {
   /** The one admin connection to POSTGRES_DB as the spark role, opened on first use. */
   connection(): Promise<Client> {
     if (!this.client) {
-      this.client = connect(this.settings);
+      this.client = adoptEarly(this.settings) ?? connect(this.settings);
       this.client.catch(() => (this.client = undefined));
     }
     return this.client;

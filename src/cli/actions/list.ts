@@ -1,5 +1,7 @@
 import { listSparks, unavailable, type SparkRow, type Unavailable } from '../../core/list.js';
-import { knownBackendKinds, openBackend } from '../../backends.js';
+import { CONNECTION_KEYS } from '../../config/index.js';
+import { hasClusterConfig, knownBackendKinds, openBackend } from '../../backends.js';
+import { connectEarlyFrom } from '../../database/early.js';
 import type { Backend } from '../../core/backend.js';
 import type { Context } from '../context.js';
 import { renderTable } from '../ui.js';
@@ -11,20 +13,23 @@ import { rememberNames } from '../name-cache.js';
 
 export async function listCommand(ctx: Context, format: OutputFormat = 'table'): Promise<void> {
   const { ui } = ctx;
-  const config = await ctx.config();
-  const kinds = await knownBackendKinds(config);
+  // Only the connection settings: the spark-cli-config Secret is asked only when one is not given here.
+  const config = await ctx.config({}, { needs: CONNECTION_KEYS });
+  // The PostgreSQL login starts now, while the cluster adapter loads and the cluster is asked.
+  const early = hasClusterConfig(config) ? connectEarlyFrom(config) : undefined;
   const backends: Backend[] = [];
   const unopened: Unavailable[] = [];
-  await Promise.all(
-    kinds.map(async (kind) => {
-      try {
-        backends.push(await openBackend(kind, config));
-      } catch (error) {
-        unopened.push(unavailable(kind, 'runtime', error));
-      }
-    }),
-  );
   try {
+    const kinds = await knownBackendKinds(config);
+    await Promise.all(
+      kinds.map(async (kind) => {
+        try {
+          backends.push(await openBackend(kind, config));
+        } catch (error) {
+          unopened.push(unavailable(kind, 'runtime', error));
+        }
+      }),
+    );
     const listing = await listSparks(backends);
     listing.unavailable.push(...unopened);
     // Only a complete listing replaces the names shell completion offers.
@@ -56,6 +61,7 @@ export async function listCommand(ctx: Context, format: OutputFormat = 'table'):
     });
   } finally {
     await Promise.all(backends.map((b) => b.close()));
+    await early?.release();
   }
 }
 
