@@ -30,7 +30,8 @@ export async function listCommand(ctx: Context, format: OutputFormat = 'table'):
         }
       }),
     );
-    const listing = await listSparks(backends);
+    // Database sizes only where every column is asked for: each one reads the database's files.
+    const listing = await listSparks(backends, { sizes: format === 'wide' });
     listing.unavailable.push(...unopened);
     // Only a complete listing replaces the names shell completion offers.
     if (!listing.unavailable.length) rememberNames(listing.sparks.map((s) => s.name));
