@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { before, test } from 'node:test';
+import { pvcName } from '../../src/runtimes/kubernetes/labels.js';
 import { kubectlOk, testCluster, type ClusterInfo } from '../support/cluster/index.js';
 import { runSpark, SPARK_BIN } from '../support/cli.js';
 import { sparkEnv, superuserClient, testServers, unique, type TestServer } from '../support/postgres.js';
@@ -67,7 +68,7 @@ test('a fork on a cluster that cannot clone volumes: database and repo copied, a
     assert.match(forked.stderr, new RegExp(`home volume: fresh, not a copy of ${parent}'s: its storage provisioner kubernetes.io/host-path cannot clone volumes`));
     assert.match(forked.stdout, new RegExp(`from +${parent}: database and home volume copied`));
     assert.deepEqual(await sql(child, 'SELECT id FROM notes ORDER BY id'), [{ id: 1 }, { id: 2 }]);
-    const pvc = JSON.parse(await kubectlOk(cluster, ['get', 'pvc', `${child}-storage`, '-n', 'spark', '-o', 'json'])) as { spec: { dataSource?: unknown }; status: { phase: string } };
+    const pvc = JSON.parse(await kubectlOk(cluster, ['get', 'pvc', pvcName(child), '-n', 'spark', '-o', 'json'])) as { spec: { dataSource?: unknown }; status: { phase: string } };
     assert.equal(pvc.spec.dataSource, undefined);
     assert.equal(pvc.status.phase, 'Bound');
     const listed = JSON.parse((await runSpark(['list', '--json'], { env })).stdout) as { sparks: Array<{ name: string; repo: string | null }> };
@@ -86,14 +87,14 @@ test('a fork whose source volume came from a CSI driver asks for a clone: its PV
   try {
     const made = await runSpark(['create', parent, '--no-shell'], { env, timeoutMs: 120_000 });
     assert.equal(made.code, 0, made.stderr);
-    await kubectlOk(cluster, ['annotate', 'pvc', `${parent}-storage`, '-n', 'spark', '--overwrite', 'volume.kubernetes.io/storage-provisioner=csi.spark.test']);
+    await kubectlOk(cluster, ['annotate', 'pvc', pvcName(parent), '-n', 'spark', '--overwrite', 'volume.kubernetes.io/storage-provisioner=csi.spark.test']);
 
     // The hostPath provisioner will refuse the clone, so the fork fails and rolls back, maybe within
     // moments: a watch sees its claim where a poll could miss it. The watch's first list prints the
     // claims already there (the parent's); from then on no event is missed.
     const watch = spawn(join(cluster.binDir, 'kubectl'), ['--kubeconfig', cluster.kubeconfig, 'get', 'pvc', '-n', 'spark', '--watch', '-o', 'jsonpath={.metadata.name} {.spec.dataSource.kind}/{.spec.dataSource.name}{"\\n"}'], { env: { PATH: process.env.PATH, HOME: cluster.dir }, stdio: ['ignore', 'pipe', 'ignore'] });
     let seen = '';
-    const claimOf = (name: string): string | undefined => seen.split('\n').find((line) => line.startsWith(`${name}-storage `))?.split(' ')[1];
+    const claimOf = (name: string): string | undefined => seen.split('\n').find((line) => line.startsWith(`${pvcName(name)} `))?.split(' ')[1];
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`kubectl --watch listed no claim: ${seen}`)), 30_000);
@@ -108,7 +109,7 @@ test('a fork whose source volume came from a CSI driver asks for a clone: its PV
       const fork = spawn(process.execPath, [SPARK_BIN, 'create', child, '--from', parent, '--no-shell', '--timeout', '20s'], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
       const exited = await new Promise<number | null>((resolve) => fork.on('close', resolve));
       for (const deadline = Date.now() + 10_000; claimOf(child) === undefined && Date.now() < deadline; ) await delay(100);
-      assert.equal(claimOf(child), `PersistentVolumeClaim/${parent}-storage`);
+      assert.equal(claimOf(child), `PersistentVolumeClaim/${pvcName(parent)}`);
       assert.notEqual(exited, 0, 'the claim cannot be provisioned here, so the fork does not get Ready');
     } finally {
       watch.kill();

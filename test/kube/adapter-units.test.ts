@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { mapKubeError } from '../../src/runtimes/kubernetes/errors.js';
 import { eventVerdict, podVerdict } from '../../src/runtimes/kubernetes/readiness.js';
-import { summarize } from '../../src/runtimes/kubernetes/runtime.js';
+import { summarize } from '../../src/runtimes/kubernetes/read.js';
 import { decodeCliConfig } from '../../src/runtimes/kubernetes/cli-config-secret.js';
 
 const ctx = { sparkName: 'brave-dolphin', namespace: 'spark' };

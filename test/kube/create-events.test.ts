@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pvcName } from '../../src/runtimes/kubernetes/labels.js';
 import { openKubernetesRuntime } from '../../src/runtimes/kubernetes/runtime.js';
 import { startFakeCluster } from '../support/fake-kube/index.js';
 
@@ -29,7 +30,7 @@ test("create's wait follows the events of the spark's Deployment, claim, Replica
     const selectors = events.map((q) => new URLSearchParams(q.query).get('fieldSelector') ?? '(none)');
     assert.ok(selectors.length > 0, 'events were asked for');
     assert.deepEqual(selectors.filter((f) => !f.startsWith('involvedObject.kind=')), [], 'every events request is filtered by its object');
-    for (const wanted of [`involvedObject.kind=Deployment,involvedObject.name=${name}`, `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}-storage`, 'involvedObject.kind=ReplicaSet']) {
+    for (const wanted of [`involvedObject.kind=Deployment,involvedObject.name=${name}`, `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${pvcName(name)}`, 'involvedObject.kind=ReplicaSet']) {
       assert.ok(selectors.includes(wanted), `${wanted} in ${selectors.join(' | ')}`);
     }
     assert.ok(selectors.some((f) => f.startsWith(`involvedObject.kind=Pod,involvedObject.name=${name}-`)), `the pod's events: ${selectors.join(' | ')}`);

@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initialReadiness, readinessStep, type ReadinessInput, type ReadinessOutput, type ReadinessState } from '../../src/runtimes/kubernetes/readiness-state.js';
+import { pvcName } from '../../src/runtimes/kubernetes/labels.js';
 
 const NAME = 'brave-dolphin';
 const T0 = '2026-12-07T10:00:00Z';
 const later = (s: number): string => new Date(Date.parse(T0) + s * 1000).toISOString();
 
 const deployment = { metadata: { name: NAME, uid: 'dep-1', creationTimestamp: T0 } };
-const volume = (phase: string) => ({ metadata: { name: `${NAME}-storage`, uid: 'pvc-1' }, status: { phase } });
+const volume = (phase: string) => ({ metadata: { name: pvcName(NAME), uid: 'pvc-1' }, status: { phase } });
 
 type PodLike = Record<string, unknown>;
 function pod(uid: string, status: PodLike, extra: PodLike = {}): PodLike {
@@ -75,8 +76,8 @@ test('unschedulable while the volume is unbound waits; once bound, a stale verdi
   const pending: ReadinessInput = { type: 'start', deployment: deployment as never, volume: volume('Pending') as never };
   const first = run([pending, { type: 'pod', change: 'ADDED', pod: unschedulable('p1') as never }]);
   assert.equal(first.state.done, false);
-  assert.equal(progress(first.out).at(-1), `waiting for the home volume ${NAME}-storage to be bound`);
-  const bound = run([{ type: 'event', event: { ...event('PersistentVolumeClaim', `${NAME}-storage`, 'ProvisioningSucceeded', { uid: 'pvc-1' }), type: 'Normal' } as never }], first.state);
+  assert.equal(progress(first.out).at(-1), `waiting for the home volume ${pvcName(NAME)} to be bound`);
+  const bound = run([{ type: 'event', event: { ...event('PersistentVolumeClaim', pvcName(NAME), 'ProvisioningSucceeded', { uid: 'pvc-1' }), type: 'Normal' } as never }], first.state);
   assert.equal(bound.state.done, false, 'the pod was judged before the volume was bound');
   assert.ok(progress(bound.out).includes('the home volume is bound; scheduling the pod again'));
   const again = run([{ type: 'pod', change: 'MODIFIED', pod: unschedulable('p1') as never }], bound.state);
@@ -103,7 +104,7 @@ test('events: a pod\'s event that arrives before the pod is held until the pod i
 });
 
 test('fatal events: a volume that cannot be provisioned, a pod the cluster refuses to create', () => {
-  const volumeFails = run([start, { type: 'event', event: event('PersistentVolumeClaim', `${NAME}-storage`, 'ProvisioningFailed', { uid: 'pvc-1' }) as never }]);
+  const volumeFails = run([start, { type: 'event', event: event('PersistentVolumeClaim', pvcName(NAME), 'ProvisioningFailed', { uid: 'pvc-1' }) as never }]);
   assert.equal((volumeFails.out.at(-1) as { error?: { code: string } }).error?.code, 'READY_VOLUME');
   const refused = run([start, { type: 'event', event: event('ReplicaSet', `${NAME}-7d9f8c6b5`, 'FailedCreate') as never }]);
   assert.equal((refused.out.at(-1) as { error?: { code: string } }).error?.code, 'READY_REJECTED');

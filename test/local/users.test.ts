@@ -18,7 +18,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createSpark } from '../../src/core/create.js';
 import { deleteSpark } from '../../src/core/delete.js';
-import { embeddedBinDir, reachableBinDir, ROOT_BASE, serverUser } from '../../src/runtimes/local/embedded.js';
+import { embeddedBinDir, orphanedClusters, reachableBinDir, ROOT_BASE, serverUser } from '../../src/runtimes/local/embedded.js';
 import { embeddedStatus, openLocalBackend } from '../../src/runtimes/local/index.js';
 import { clusterOf, isRoot, runInvocation, tempData } from './helpers.js';
 
@@ -65,6 +65,39 @@ describe('local runtime: root and normal users', () => {
       }
     } finally {
       await data.cleanup();
+    }
+  });
+
+  test('as root, a data directory removed by hand leaves its relocated cluster behind: the next start sets it aside (stopped, kept), starts afresh, and doctor points at it', { skip: NOT_ROOT }, async () => {
+    const data = tempData({ parentMode: 0o700 });
+    let orphans: string[] = [];
+    try {
+      const first = await openLocalBackend(await data.config());
+      await createSpark(first, { name: 'before', timeoutMs: 5_000, isolation: 'shared', creator: 'root' });
+      await first.close();
+      const old = await embeddedStatus(data.dataDir);
+      assert.ok(old.running && old.pid);
+      rmSync(data.dataDir, { recursive: true, force: true }); // the server keeps running, its passwords are gone
+
+      const backend = await openLocalBackend(await data.config());
+      try {
+        await createSpark(backend, { name: 'after', timeoutMs: 5_000, isolation: 'shared', creator: 'root' });
+        const ran = await runInvocation(await backend.runtime.shell('after', ['sh', '-c', 'psql -X -tA -c "select current_database()" "$DATABASE_URL"']));
+        assert.equal(ran.stdout.trim(), 'after', ran.stderr);
+        assert.throws(() => process.kill(old.pid!, 0), 'the orphaned server was stopped');
+        orphans = orphanedClusters(data.dataDir);
+        assert.equal(orphans.length, 1);
+        assert.ok(statSync(join(orphans[0]!, 'postgres', 'PG_VERSION')).isFile(), 'its data is kept');
+        const check = (await backend.runtime.checks()).find((c) => c.id.startsWith('local-orphaned-'));
+        assert.equal(check?.status, 'warn');
+        assert.match(check?.fix ?? '', new RegExp(`rm -rf ${orphans[0]}`));
+        assert.deepEqual((await deleteSpark(backend, 'after', { keepDatabase: false })).left, []);
+      } finally {
+        await backend.close();
+      }
+    } finally {
+      await data.cleanup();
+      for (const dir of orphans) rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -178,8 +178,35 @@ function clusterLocation(layout: Layout, who: Identity | undefined): string {
     chmodSync(layout.dataDir, statSync(layout.dataDir).mode & 0o777 | 0o001);
     return layout.defaultCluster;
   }
-  const key = createHash('sha256').update(layout.dataDir).digest('hex').slice(0, 16);
-  return join(ROOT_BASE, key, 'postgres');
+  return join(relocatedHome(layout.dataDir), 'postgres');
+}
+
+/** /var/lib/spark/<hash of the data directory>: where a relocated cluster of this data directory lives. */
+const relocatedHome = (dataDir: string): string => join(ROOT_BASE, createHash('sha256').update(dataDir).digest('hex').slice(0, 16));
+const ORPHANED = '.orphaned-';
+
+/**
+ * A relocated cluster whose data directory was removed by hand took its superuser password with
+ * it: nothing can log in to it, and a new data directory at the same path would meet it. It is
+ * stopped and moved aside, never deleted (its databases are the user's), and doctor points at it.
+ */
+async function setAsideOrphan(layout: Layout, cluster: string): Promise<void> {
+  const home = dirname(cluster);
+  if (!home.startsWith(`${ROOT_BASE}/`) || existsSync(layout.superuserFile) || !existsSync(join(cluster, 'PG_VERSION'))) return;
+  await stopServer(cluster);
+  renameSync(home, `${home}${ORPHANED}${new Date().toISOString().replace(/[:.]/g, '-')}`);
+}
+
+/** Clusters set aside by setAsideOrphan for this data directory, for doctor. */
+export function orphanedClusters(dataDir: string): string[] {
+  const home = relocatedHome(dataDir);
+  try {
+    return readdirSync(ROOT_BASE)
+      .filter((entry) => entry.startsWith(`${home.slice(ROOT_BASE.length + 1)}${ORPHANED}`))
+      .map((entry) => join(ROOT_BASE, entry));
+  } catch {
+    return [];
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,7 +374,11 @@ export class EmbeddedServer {
     if (already) return already;
     const { layout } = this;
     const who = serverUser();
-    const state: EmbeddedState = readState(layout) ?? { cluster: clusterLocation(layout, who), runAs: who?.name };
+    let state = readState(layout);
+    if (!state) {
+      state = { cluster: clusterLocation(layout, who), runAs: who?.name };
+      await setAsideOrphan(layout, state.cluster);
+    }
     writeState(layout, state);
     const binDir = reachableBinDir(await embeddedBinDir(), who);
     const superPassword = secretFile(layout.superuserFile, randomServerPassword).value;

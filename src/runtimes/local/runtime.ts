@@ -6,14 +6,14 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, chmodSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseMark, stillInFlight } from '../../core/inflight.js';
 import type { CheckResult, DeleteReport, InFlight, OnProgress, Runtime, RuntimeCapabilities, RuntimeSpark, RuntimeStatus, ShellInvocation, SparkSpec, WaitOptions } from '../../core/ports.js';
 import { SparkError } from '../../errors.js';
 import { nameProblem, validateName } from '../../names/index.js';
 import { registerSecret } from '../../redact.js';
-import { embeddedBinDir, serverUser, type EmbeddedConnection, type EmbeddedServer } from './embedded.js';
+import { embeddedBinDir, orphanedClusters, serverUser, type EmbeddedConnection, type EmbeddedServer } from './embedded.js';
 import { deletingName, leftoversOf, workspaceOf, type Layout, type WorkspacePaths } from './layout.js';
 import { envOf, metaOf, readEnv, readMeta, renderEnv, writeAtomic, type SparkMeta } from './workspace.js';
 
@@ -243,6 +243,9 @@ export class LocalRuntime implements Runtime {
       checks.push({ id: 'local-server', title: 'Embedded PostgreSQL server is running', status: 'ok', detail: `${connection.host}:${connection.port} (pid ${connection.pid}), data in ${this.server.status().dataDir}` });
     } catch (error) {
       checks.push(failed('local-server', 'Embedded PostgreSQL server is running', error));
+    }
+    for (const dir of orphanedClusters(this.layout.dataDir)) {
+      checks.push({ id: `local-orphaned-${basename(dir)}`, title: 'An earlier embedded PostgreSQL cluster was set aside', status: 'warn', blocking: false, detail: `${dir}: its data directory was removed, and its passwords with it`, fix: `copy out what you need (its databases are kept as they were), then: rm -rf ${dir}` });
     }
     for (const dir of leftoversOf(this.layout)) {
       const name = dir.split('/').at(-1)!.replace(/^\.deleting-(.*)-[0-9a-f]+$/, '$1');
