@@ -19,8 +19,9 @@ export async function statusCommand(ctx: Context, name: string, format: OutputFo
   const config = await ctx.config({}, { needs: CONNECTION_KEYS });
   validateName(name, reservedNames(config));
   const kind = await locateSpark(name, config);
-  // The PostgreSQL login starts now, while the cluster adapter loads and the cluster is asked.
-  const early = kind === 'kubernetes' ? connectEarlyFrom(config) : undefined;
+  // The login to the configured PostgreSQL server (a runtime with a server of its own uses that one)
+  // starts now, while the runtime's adapter loads and the runtime is asked.
+  const early = runtimeEntry(kind).ownServerVersion ? undefined : connectEarlyFrom(config);
   let backend: Backend;
   try {
     backend = await openBackend(kind, config);
