@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -58,7 +58,7 @@ after(async () => {
 /** Run spark with these settings in the environment; the requests it made. */
 async function spark(args: string[], settings: Record<string, string>) {
   seen.length = 0;
-  const result = await runSpark(args, { env: { HOME: home, SPARK_CONFIG: join(home, 'absent.json'), KUBECONFIG: join(home, 'kubeconfig'), SPARK_NAMESPACE: NS, ...settings } });
+  const result = await runSpark(args, { env: { HOME: home, SPARK_CONFIG: join(home, 'absent.json'), KUBECONFIG: join(home, 'kubeconfig'), SPARK_NAMESPACE: NS, ...settings }, timeoutMs: 8_000 });
   return { result, requests: [...seen] };
 }
 
@@ -105,4 +105,26 @@ test('config, which shows every setting, still reads the Secret: the token only 
   const token = (JSON.parse(result.stdout) as { settings: Array<{ key: string; source: string; value: string | null }> }).settings.find((s) => s.key === 'GITHUB_TOKEN');
   assert.equal(token?.source, 'cluster-secret');
   assert.ok(!result.stdout.includes('ghp_onlyInTheSecret0123456789'), 'the token is masked');
+});
+
+test('list whose cluster cannot be opened gives up the PostgreSQL login it started early, even one still waiting for an answer', async () => {
+  // A server that takes the connection and never answers: the login would wait for its 10 s deadline.
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = String((silent.address() as AddressInfo).port);
+    const started = sockets.length;
+    const { result, requests } = await spark(['list', '--json', '--context', 'no-such-context'], { ...connection, POSTGRES_PORT: port });
+    assert.equal(result.code, 0, result.stderr);
+    const listing = JSON.parse(result.stdout) as { sparks: unknown[]; unavailable: Array<{ part: string; reason: string }> };
+    assert.deepEqual(listing.unavailable.map((u) => u.part), ['runtime']);
+    assert.match(listing.unavailable[0]!.reason, /no-such-context/);
+    assert.equal(requests.length, 0, 'the cluster was not asked');
+    assert.ok(sockets.length > started, 'the login had started');
+    // Exited before the login's deadline: the connection was dropped, not waited for (runSpark's limit is 8 s).
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });
