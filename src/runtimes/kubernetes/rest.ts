@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { registerSecret } from '../../redact.js';
 import { viaTypedClient, type ExecConfig, type ResolvedKubeconfig } from './kubeconfig.js';
 
@@ -72,17 +72,15 @@ export class KubeRest {
   /** The whole body as text; a status other than 2xx rejects with KubeHttpError. */
   async text(req: HttpRequest): Promise<string> {
     let text = '';
-    await this.stream(req, (chunk) => (text += chunk), { whole: true });
+    await this.stream(req, (chunk) => (text += chunk));
     return text;
   }
 
   /**
    * Send a request and hand the body to `onText` chunk by chunk (watches, logs); resolves when the
-   * body ends. A status other than 2xx rejects with KubeHttpError carrying the body. `whole`: the
-   * caller wants the body only at its end, so a gzipped one is inflated in one go (a list of 1,000
-   * sparks: ~50 ms less than inflating it chunk by chunk, and less memory).
+   * body ends. A status other than 2xx rejects with KubeHttpError carrying the body.
    */
-  async stream(req: HttpRequest, onText: (chunk: string) => void, options: { whole?: boolean } = {}): Promise<void> {
+  async stream(req: HttpRequest, onText: (chunk: string) => void): Promise<void> {
     const url = this.url(req.path, req.query);
     const headers: Record<string, string> = { Accept: req.accept ?? 'application/json' };
     if (req.gzip) headers['Accept-Encoding'] = 'gzip';
@@ -90,33 +88,11 @@ export class KubeRest {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(req.body));
     }
-    const request: https.RequestOptions = { method: req.method ?? 'GET', headers, signal: req.signal };
-    await this.authorize(request);
+    const options: https.RequestOptions = { method: req.method ?? 'GET', headers, signal: req.signal };
+    await this.authorize(options);
     return new Promise((resolve, reject) => {
-      const sent = (url.protocol === 'http:' ? http : https).request(url, request, (response) => {
+      const request = (url.protocol === 'http:' ? http : https).request(url, options, (response) => {
         const ok = (response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300;
-        // Cut off (an abort, a reset): settle, or a watch would wait forever.
-        response.on('close', () => {
-          if (!response.complete) reject(Object.assign(new Error('the connection closed before the end of the answer'), { code: 'ECONNRESET' }));
-        });
-        if (options.whole && response.headers['content-encoding'] === 'gzip') {
-          // The compressed body is small; inflated once at its end.
-          const parts: Buffer[] = [];
-          response.on('data', (part: Buffer) => parts.push(part));
-          response.on('error', reject);
-          response.on('end', () => {
-            let text: string;
-            try {
-              text = gunzipSync(Buffer.concat(parts)).toString('utf8');
-            } catch (error) {
-              return reject(error as Error);
-            }
-            if (!ok) return reject(new KubeHttpError(response.statusCode ?? 0, text));
-            onText(text);
-            resolve();
-          });
-          return;
-        }
         const body = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
         body.setEncoding('utf8');
         // Appending strings keeps one copy of a large body; collecting Buffers keeps two.
@@ -126,9 +102,13 @@ export class KubeRest {
         if (body !== response) response.on('error', reject);
         body.on('error', reject);
         body.on('end', () => (ok ? resolve() : reject(new KubeHttpError(response.statusCode ?? 0, failure))));
+        // Cut off (an abort, a reset): settle, or a watch would wait forever.
+        response.on('close', () => {
+          if (!response.complete) reject(Object.assign(new Error('the connection closed before the end of the answer'), { code: 'ECONNRESET' }));
+        });
       });
-      sent.on('error', reject);
-      sent.end(req.body);
+      request.on('error', reject);
+      request.end(req.body);
     });
   }
 
