@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Config, ConfigValues } from '../config/index.js';
+import type { Config, ConfigKey, ConfigValues } from '../config/index.js';
 import type { RuntimeKind } from '../core/ports.js';
 import { Ui } from './ui.js';
 
@@ -14,8 +14,12 @@ export interface GlobalOptions {
 export interface Context {
   ui: Ui;
   globals: GlobalOptions;
-  /** Effective configuration; `flags` are this command's settings given on the command line. */
-  config(flags?: ConfigValues): Promise<Config>;
+  /**
+   * Effective configuration; `flags` are this command's settings given on the command line. `needs`:
+   * the settings the command reads, so the spark-cli-config Secret is asked only when one of them is
+   * not given locally (default: whenever any setting without a default is missing).
+   */
+  config(flags?: ConfigValues, options?: { needs?: readonly ConfigKey[] }): Promise<Config>;
 }
 
 export function contextFor(command: Command): Context {
@@ -33,10 +37,11 @@ export function contextFor(command: Command): Context {
     ui,
     globals,
     // Loaded lazily: the schema library is not on the start-up path.
-    config: async (flags = {}) =>
+    config: async (flags = {}, options = {}) =>
       (await import('../config/index.js')).loadConfig({
         flags: { SPARK_NAMESPACE: globals.namespace, SPARK_CONTEXT: globals.context, ...flags },
         env,
+        needs: options.needs,
         clusterSecret: async (partial) => {
           const { runtimeEntry } = await import('../runtimes/registry.js');
           // SPARK_RUNTIME is not validated yet here: an unknown kind has no entry.

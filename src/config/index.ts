@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { hasControl, quantityValue, repoProblem } from './inputs.js';
 import { CONFIG_KEYS, KEYS, SECRET_KEYS, type ConfigKey, type KeySpec } from './keys.js';
 
-export { CONFIG_KEYS, KEYS, SECRET_KEYS, type ConfigKey } from './keys.js';
+export { CONFIG_KEYS, CONNECTION_KEYS, KEYS, SECRET_KEYS, type ConfigKey } from './keys.js';
 
 /** Where a value came from, highest precedence first. */
 export type Source = 'flag' | 'env' | 'file' | 'cluster-secret' | 'default' | 'unset';
@@ -32,6 +32,12 @@ export interface LoadOptions {
    * after flags, environment and file, so commands that need no cluster never touch one.
    */
   clusterSecret?: (partial: ConfigValues) => Promise<ConfigValues | undefined>;
+  /**
+   * The settings this command reads that the Secret may hold: it is asked only when one of them
+   * is not given by a flag, the environment or the file (a default does not count: the Secret
+   * ranks above defaults). Without it, any setting without a default that is missing asks it.
+   */
+  needs?: readonly ConfigKey[];
 }
 
 export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -89,7 +95,9 @@ function pickEnv(env: NodeJS.ProcessEnv): ConfigValues {
   return values;
 }
 
-const missing = (layers: ConfigValues[]): boolean => CONFIG_KEYS.some((k) => layers.every((l) => l[k] === undefined) && !(KEYS[k] as KeySpec).default);
+/** Whether the Secret may supply something this command reads (see LoadOptions.needs). */
+const missing = (layers: ConfigValues[], needs?: readonly ConfigKey[]): boolean =>
+  needs ? needs.some((k) => layers.every((l) => l[k] === undefined)) : CONFIG_KEYS.some((k) => layers.every((l) => l[k] === undefined) && !(KEYS[k] as KeySpec).default);
 
 /** Merge flags > env > file > cluster Secret > defaults, validate, and remember every secret for redaction. */
 export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
@@ -99,7 +107,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Config> {
   const fromEnv = pickEnv(env);
   const fromFile = await readConfigFile(file);
   const layers: Array<[Source, ConfigValues]> = [['flag', flags], ['env', fromEnv], ['file', fromFile]];
-  if (options.clusterSecret && missing(layers.map(([, l]) => l))) {
+  if (options.clusterSecret && missing(layers.map(([, l]) => l), options.needs)) {
     // What was given is checked before the cluster is asked for the rest.
     check(...merge(layers), file);
     const partial = Object.assign({}, fromFile, fromEnv, flags);

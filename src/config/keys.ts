@@ -79,3 +79,9 @@ export const KEYS = {
 export type ConfigKey = keyof typeof KEYS;
 export const CONFIG_KEYS = Object.keys(KEYS) as ConfigKey[];
 export const SECRET_KEYS = CONFIG_KEYS.filter((k) => (KEYS[k] as KeySpec).secret);
+
+/**
+ * What a command that only reads the shared PostgreSQL server needs of the configuration (list,
+ * status): the spark-cli-config Secret is asked only when one of these is not given locally.
+ */
+export const CONNECTION_KEYS: readonly ConfigKey[] = ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'POSTGRES_SSLMODE'];

@@ -41,14 +41,17 @@ export interface Listing {
   unavailable: Unavailable[];
 }
 
-/** Join what the runtime knows with what the database server knows; either may be unreachable. */
-export async function listSparks(backends: Backend[]): Promise<Listing> {
+/**
+ * Join what the runtime knows with what the database server knows; either may be unreachable.
+ * `sizes`: each database's size too (the costly part of a long list: `-o wide` only).
+ */
+export async function listSparks(backends: Backend[], options: { sizes?: boolean } = {}): Promise<Listing> {
   const listing: Listing = { sparks: [], unavailable: [] };
   await Promise.all(
     backends.map(async (backend) => {
       // Snapshots of every spark in one query, beside the other lists (O(1) in the number of sparks).
       // No branching (the database layer could not be opened): snapshots stay null, not 0.
-      const [objects, databases, snapshots] = await Promise.allSettled([backend.runtime.list(), backend.databases.list(), backend.databases.branches?.snapshots() ?? Promise.reject(new Error('no branching'))]);
+      const [objects, databases, snapshots] = await Promise.allSettled([backend.runtime.list(), backend.databases.list({ sizes: options.sizes }), backend.databases.branches?.snapshots() ?? Promise.reject(new Error('no branching'))]);
       if (objects.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'runtime', objects.reason));
       if (databases.status === 'rejected') listing.unavailable.push(unavailable(backend.kind, 'database', databases.reason));
       const sparks = objects.status === 'fulfilled' ? objects.value : undefined;

@@ -22,8 +22,9 @@ function sslOption(mode: SslMode): ClientConfig['ssl'] {
 /**
  * Connect with a deadline of our own: pg's connectionTimeoutMillis fails with a bare message and
  * no code, and we classify on codes only. Any failure becomes a SparkError naming the fix.
+ * `signal` gives up on a connection no longer wanted (its socket closed at once).
  */
-export async function connect(target: ConnectionTarget, ssl: ClientConfig['ssl'] = sslOption(target.sslmode)): Promise<Client> {
+export async function connect(target: ConnectionTarget, ssl: ClientConfig['ssl'] = sslOption(target.sslmode), signal?: AbortSignal): Promise<Client> {
   registerSecret(target.password);
   const { default: pg } = await import('pg');
   const client = new pg.Client({
@@ -39,12 +40,20 @@ export async function connect(target: ConnectionTarget, ssl: ClientConfig['ssl']
   client.on('error', () => {});
   const timeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
+  let abandon: (() => void) | undefined;
+  // What pg's own timeout does (lib/client.js): end() alone would wait on the silent socket forever.
+  const destroy = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      // What pg's own timeout does (lib/client.js): end() alone would wait on the silent socket forever.
-      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      destroy();
       reject(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' }));
     }, timeoutMs);
+    abandon = () => {
+      destroy();
+      reject(Object.assign(new Error('the connection was given up'), { code: 'ABORT_ERR' }));
+    };
+    if (signal?.aborted) abandon();
+    else signal?.addEventListener('abort', abandon, { once: true });
   });
   try {
     await Promise.race([client.connect(), deadline]);
@@ -52,10 +61,11 @@ export async function connect(target: ConnectionTarget, ssl: ClientConfig['ssl']
   } catch (error) {
     void client.end().catch(() => {});
     // sslmode=prefer: fall back to plain text when the server has no SSL, like libpq.
-    if (target.sslmode === 'prefer' && ssl !== false && isNoSslServer(error)) return connect(target, false);
+    if (target.sslmode === 'prefer' && ssl !== false && isNoSslServer(error) && !signal?.aborted) return connect(target, false, signal);
     throw connectionError(error, target);
   } finally {
     clearTimeout(timer);
+    if (abandon) signal?.removeEventListener('abort', abandon);
   }
 }
 

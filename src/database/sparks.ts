@@ -10,6 +10,7 @@ import { SparkError } from '../errors.js';
 import { validateName } from '../names/index.js';
 import { registerSecret } from '../redact.js';
 import { connect } from './connect.js';
+import { adoptEarly } from './early.js';
 import { queryError } from './errors.js';
 import { executePlan, inTransaction, type SqlStep } from './plan.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
@@ -119,9 +120,10 @@ export function planCreate(input: CreatePlanInput): SqlStep[] {
   return steps;
 }
 
-const DATABASE_COLUMNS = `
+/** `sizes`: pg_database_size, which reads the directory of each database (the cost of a list at 1,000 sparks). */
+const databaseColumns = (sizes: boolean): string => `
   d.datname AS name, pg_get_userbyid(d.datdba) AS owner, shobj_description(d.oid, 'pg_database') AS comment,
-  CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END AS size,
+  ${sizes ? "CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END" : 'NULL::bigint'} AS size,
   (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid)::int AS connections, NOT d.datallowconn AS closed,
   pg_has_role(current_user, d.datdba, 'USAGE') AS mine`;
 
@@ -163,7 +165,7 @@ export class SparkDatabases implements DatabaseProvisioner {
   /** The one admin connection to POSTGRES_DB as the spark role, opened on first use. */
   connection(): Promise<Client> {
     if (!this.client) {
-      this.client = connect(this.settings);
+      this.client = adoptEarly(this.settings) ?? connect(this.settings);
       this.client.catch(() => (this.client = undefined));
     }
     return this.client;
@@ -320,17 +322,17 @@ export class SparkDatabases implements DatabaseProvisioner {
     }
   }
 
-  /** Spark databases of this scope, found by their tag. */
-  list(): Promise<SparkDatabaseInfo[]> {
-    return this.exclusive((client) => this.listOn(client));
+  /** Spark databases of this scope, found by their tag; `sizes`: with their sizes (slow with many). */
+  list(options: { sizes?: boolean } = {}): Promise<SparkDatabaseInfo[]> {
+    return this.exclusive((client) => this.listOn(client, options));
   }
 
   /** list() on a connection already held (inside exclusive()). */
-  async listOn(client: Client): Promise<SparkDatabaseInfo[]> {
+  async listOn(client: Client, options: { sizes?: boolean } = {}): Promise<SparkDatabaseInfo[]> {
     const { rows } = await client
       // With the closed, untagged databases of the role: a create killed before it tagged one
       // (not the "@" names of snapshots and templates: database/branches.ts repairs those).
-      .query(`SELECT ${DATABASE_COLUMNS} FROM pg_database d WHERE shobj_description(d.oid, 'pg_database') LIKE 'spark:%' OR (NOT d.datallowconn AND NOT d.datistemplate AND d.datname NOT LIKE '%@%' AND shobj_description(d.oid, 'pg_database') IS NULL AND pg_has_role(current_user, d.datdba, 'USAGE')) ORDER BY d.datname`)
+      .query(`SELECT ${databaseColumns(Boolean(options.sizes))} FROM pg_database d WHERE shobj_description(d.oid, 'pg_database') LIKE 'spark:%' OR (NOT d.datallowconn AND NOT d.datistemplate AND d.datname NOT LIKE '%@%' AND shobj_description(d.oid, 'pg_database') IS NULL AND pg_has_role(current_user, d.datdba, 'USAGE')) ORDER BY d.datname`)
       .catch((error: unknown) => { throw queryError(error, { role: this.settings.user }); });
     return rows.map((row) => this.scoped(toInfo(row))).filter((d) => d.ours);
   }
@@ -403,7 +405,7 @@ async function dropForced(client: Client, name: string): Promise<void> {
 }
 
 async function getDatabase(client: Client, name: string): Promise<SparkDatabaseInfo | undefined> {
-  const { rows } = await client.query(`SELECT ${DATABASE_COLUMNS} FROM pg_database d WHERE d.datname = $1`, [name]);
+  const { rows } = await client.query(`SELECT ${databaseColumns(true)} FROM pg_database d WHERE d.datname = $1`, [name]);
   return rows[0] ? toInfo(rows[0]) : undefined;
 }
 

@@ -60,7 +60,8 @@ const rows: Row[] = [
     check: (out) => {
       for (const line of lines(out)) assert.ok(stringWidth(line) <= 80, `${stringWidth(line)} columns: ${line}`);
       const alpha = lines(out).find((l) => l.startsWith('alpha '))!;
-      assert.match(alpha, /Running +\d+[smhd] +alpha \(\d[^)]*\) +file:\/\/\S*…$/, 'the long repo is cut with an ellipsis');
+      // No size: each one reads the database's files (-o wide and status show it).
+      assert.match(alpha, /Running +\d+[smhd] +alpha +file:\/\/\S*…$/, 'the long repo is cut with an ellipsis');
       assert.deepEqual(lines(out).slice(1).map((l) => l.split(' ')[0]), ['gamma', 'beta', 'alpha'], 'names are never cut');
       assert.match(lines(out).find((l) => l.startsWith('gamma '))!, /Incomplete/);
     },
@@ -71,6 +72,7 @@ const rows: Row[] = [
     check: (out) => {
       assert.match(lines(out)[0]!, /^NAME +RUNTIME +STATUS +AGE +DATABASE +OWNER +SSH +HOST +REPO$/);
       assert.ok(out.includes(`file://${repo}`), 'wide shows everything');
+      assert.match(lines(out).find((l) => l.startsWith('alpha '))!, / alpha \(\d[^)]*B\) /, 'the database with its size');
       assert.ok(out.includes('spark.json is missing (an interrupted create?)'));
       assert.ok(!out.includes('…'));
     },

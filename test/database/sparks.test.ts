@@ -34,8 +34,11 @@ for (const server of testServers()) {
       assert.ok(listed, 'list() finds the spark by its tag');
       assert.equal(listed.owner, 'spark');
       assert.equal(listed.createdAt, createdAt);
-      assert.ok((listed.sizeBytes ?? 0) > 1_000_000, `size ${listed.sizeBytes}`);
+      assert.equal(listed.sizeBytes, undefined, 'no size unless asked: it reads every file of every database');
       assert.equal(listed.connections, 1);
+      const sized = (await db.list({ sizes: true })).find((d) => d.name === name);
+      assert.ok((sized?.sizeBytes ?? 0) > 1_000_000, `size ${sized?.sizeBytes}`);
+      assert.ok(((await db.get(name))?.sizeBytes ?? 0) > 1_000_000, 'get always has the size');
       await session.end();
     } finally {
       await db.drop(name);

@@ -12,6 +12,7 @@ import type { SparkSpec } from '../../src/core/ports.js';
 import { SparkError } from '../../src/errors.js';
 import { redact } from '../../src/redact.js';
 import { openSparkSecrets, readCliConfigSecret, writeCliConfigSecretValues } from '../../src/runtimes/kubernetes/cli-config-secret.js';
+import { LIST_PAGE } from '../../src/runtimes/kubernetes/client.js';
 import { configMapName, deploymentName, pvcName, secretName, serviceName, sparkLabels } from '../../src/runtimes/kubernetes/labels.js';
 import { DEFAULT_MANIFEST_OPTIONS, SSH_BANNER_PROBE, sparkManifests } from '../../src/runtimes/kubernetes/manifests.js';
 import { openKubernetesRuntime, type KubernetesRuntime } from '../../src/runtimes/kubernetes/runtime.js';
@@ -351,7 +352,7 @@ describe('the Kubernetes adapter against the fake cluster', () => {
     assert.match(error.hint ?? '', /kubectl apply -f deploy\/namespace\.yaml/);
   });
 
-  test('listing 1,000 sparks makes the same API calls as listing one', async () => {
+  test('listing 1,000 sparks makes the same API calls as listing one, but for the pages', async () => {
     const big = await startFakeCluster();
     try {
       const config = big.writeKubeconfig(join(dir, 'big-kubeconfig'));
@@ -373,9 +374,13 @@ describe('the Kubernetes adapter against the fake cluster', () => {
       // Megabytes of JSON at this size: asked for gzipped, as kubectl does.
       assert.ok(big.requests.slice(from).some((q) => q.key === 'list deployments' && q.gzipped), 'the deployments list came gzipped');
       assert.ok(listed.every((x) => x.state === 'Sleeping'), 'every spark listed, none incomplete');
-      assert.deepEqual(big.counters.snapshot(), one);
+      // One LIST per kind, paged (limit/continue): as many requests per kind as pages, nothing per spark.
+      const pages = Math.ceil(1000 / LIST_PAGE);
+      assert.ok(pages > 1, 'this size spans several pages');
+      assert.deepEqual(big.counters.snapshot(), Object.fromEntries(Object.entries(one).map(([k, n]) => [k, n * pages])));
       // One LIST per kind; no pods, since no spark needs explaining (see the next test).
       assert.deepEqual(Object.keys(one).sort(), ['list configmaps', 'list deployments', 'list persistentvolumeclaims', 'list services']);
+      assert.ok(Object.values(one).every((n) => n === 1), 'one request per kind at one spark');
     } finally {
       await big.stop();
     }

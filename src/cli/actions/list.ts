@@ -1,5 +1,7 @@
 import { listSparks, unavailable, type SparkRow, type Unavailable } from '../../core/list.js';
-import { knownBackendKinds, openBackend } from '../../backends.js';
+import { CONNECTION_KEYS } from '../../config/index.js';
+import { hasClusterConfig, knownBackendKinds, openBackend } from '../../backends.js';
+import { connectEarlyFrom } from '../../database/early.js';
 import type { Backend } from '../../core/backend.js';
 import type { Context } from '../context.js';
 import { renderTable } from '../ui.js';
@@ -11,21 +13,25 @@ import { rememberNames } from '../name-cache.js';
 
 export async function listCommand(ctx: Context, format: OutputFormat = 'table'): Promise<void> {
   const { ui } = ctx;
-  const config = await ctx.config();
-  const kinds = await knownBackendKinds(config);
+  // Only the connection settings: the spark-cli-config Secret is asked only when one is not given here.
+  const config = await ctx.config({}, { needs: CONNECTION_KEYS });
+  // The PostgreSQL login starts now, while the cluster adapter loads and the cluster is asked.
+  const early = hasClusterConfig(config) ? connectEarlyFrom(config) : undefined;
   const backends: Backend[] = [];
   const unopened: Unavailable[] = [];
-  await Promise.all(
-    kinds.map(async (kind) => {
-      try {
-        backends.push(await openBackend(kind, config));
-      } catch (error) {
-        unopened.push(unavailable(kind, 'runtime', error));
-      }
-    }),
-  );
   try {
-    const listing = await listSparks(backends);
+    const kinds = await knownBackendKinds(config);
+    await Promise.all(
+      kinds.map(async (kind) => {
+        try {
+          backends.push(await openBackend(kind, config));
+        } catch (error) {
+          unopened.push(unavailable(kind, 'runtime', error));
+        }
+      }),
+    );
+    // Database sizes only where every column is asked for: each one reads the database's files.
+    const listing = await listSparks(backends, { sizes: format === 'wide' });
     listing.unavailable.push(...unopened);
     // Only a complete listing replaces the names shell completion offers.
     if (!listing.unavailable.length) rememberNames(listing.sparks.map((s) => s.name));
@@ -56,6 +62,7 @@ export async function listCommand(ctx: Context, format: OutputFormat = 'table'):
     });
   } finally {
     await Promise.all(backends.map((b) => b.close()));
+    await early?.release();
   }
 }
 

@@ -1,5 +1,8 @@
 import { sparkStatus } from '../../core/status.js';
-import { openBackendOf } from '../../backends.js';
+import { locateSpark, openBackend, reservedNames } from '../../backends.js';
+import { CONNECTION_KEYS } from '../../config/index.js';
+import type { Backend } from '../../core/backend.js';
+import { connectEarlyFrom } from '../../database/early.js';
 import { runtimeEntry } from '../../runtimes/registry.js';
 import { validateName } from '../../names/index.js';
 import type { Context } from '../context.js';
@@ -12,8 +15,20 @@ import { printYaml, terminalWidth, type OutputFormat } from '../output.js';
 export async function statusCommand(ctx: Context, name: string, format: OutputFormat = 'table'): Promise<void> {
   const { ui } = ctx;
   validateName(name);
-  const config = await ctx.config();
-  const backend = await openBackendOf(name, config);
+  // Only the connection settings: the spark-cli-config Secret is asked only when one is not given here.
+  const config = await ctx.config({}, { needs: CONNECTION_KEYS });
+  validateName(name, reservedNames(config));
+  const kind = await locateSpark(name, config);
+  // The login to the configured PostgreSQL server (a runtime with a server of its own uses that one)
+  // starts now, while the runtime's adapter loads and the runtime is asked.
+  const early = runtimeEntry(kind).ownServerVersion ? undefined : connectEarlyFrom(config);
+  let backend: Backend;
+  try {
+    backend = await openBackend(kind, config);
+  } catch (error) {
+    await early?.release();
+    throw error;
+  }
   try {
     const status = await sparkStatus(backend, name);
     if (format === 'yaml') return await printYaml(status);
@@ -55,5 +70,6 @@ export async function statusCommand(ctx: Context, name: string, format: OutputFo
     });
   } finally {
     await backend.close();
+    await early?.release();
   }
 }

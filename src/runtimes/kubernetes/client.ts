@@ -15,10 +15,14 @@ import { KubeRest, type HttpRequest } from './rest.js';
 export { hasClusterConfig, kubeconfigPaths, type ClusterSettings };
 
 /**
- * Items per page of a LIST: large enough that a namespace of up to 1,000 sparks is one request per
- * kind, small enough that 5,000 stay within the memory budget (one page of JSON at a time).
+ * Items per page of a LIST: large enough that a namespace of up to 500 sparks is one request per
+ * kind, small enough that 5,000 stay within the memory budget (measured at 5,000 sparks: 1,000 a
+ * page, every kind at once, peaked at 221 MiB; 500 a page with LIST_CONTINUING at ~132 MiB, as fast).
  */
-export const LIST_PAGE = 1000;
+export const LIST_PAGE = 500;
+
+/** Lists that go on past their first page at the same time (the others wait their turn). */
+export const LIST_CONTINUING = 2;
 
 /** Deadline of one ordinary request; waits have their own, longer deadlines. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -143,17 +147,42 @@ export class KubeClient {
   /**
    * LIST as plain JSON in pages of LIST_PAGE items (limit/continue, as kubectl pages), each item
    * reduced by `keep` before the next page is asked for: memory follows the page, not the namespace.
-   * Asks for gzip as kubectl does.
+   * Asks for gzip as kubectl does. Lists made at once share the work so: their first pages at once
+   * (a namespace that fits one page each costs one round trip), then at most LIST_CONTINUING lists
+   * page on at a time, each to its end: the pages of four lists in flight at once left far more
+   * garbage than two, and two were as fast as four.
    */
   async list<T>(operation: KubeOperation, path: string, query: Record<string, string>, keep: (item: never) => T, request: RequestOptions = {}): Promise<T[]> {
     const kept: T[] = [];
-    let next: string | undefined;
-    do {
-      const page: ListOf<never> = await this.get<ListOf<never>>(operation, path, { ...query, limit: LIST_PAGE, continue: next }, request);
-      for (const item of page.items ?? []) kept.push(keep(item));
-      next = page.metadata?.continue || undefined;
-    } while (next);
+    const page = async (next: string | undefined): Promise<string | undefined> => {
+      const answer = await this.get<ListOf<never>>(operation, path, { ...query, limit: LIST_PAGE, continue: next }, request);
+      for (const item of answer.items ?? []) kept.push(keep(item));
+      return answer.metadata?.continue || undefined;
+    };
+    const next = await page(undefined);
+    if (next) {
+      await this.continuing(async () => {
+        for (let more: string | undefined = next; more; ) more = await page(more);
+      });
+    }
     return kept;
+  }
+
+  /** Free places for lists paging on (see list), and the lists waiting for one. */
+  private continuingSlots = LIST_CONTINUING;
+  private continuingQueue: Array<() => void> = [];
+
+  private async continuing(work: () => Promise<void>): Promise<void> {
+    if (this.continuingSlots > 0) this.continuingSlots--;
+    else await new Promise<void>((resolve) => this.continuingQueue.push(resolve));
+    try {
+      await work();
+    } finally {
+      // The place goes straight to the next list waiting, or back to the free ones.
+      const next = this.continuingQueue.shift();
+      if (next) next();
+      else this.continuingSlots++;
+    }
   }
 
   private deadline(request: RequestOptions): { signal: AbortSignal; timeout: AbortSignal } {

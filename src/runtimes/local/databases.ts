@@ -51,8 +51,8 @@ export class LocalDatabases implements DatabaseProvisioner {
     return (await this.databases()).drop(name);
   }
 
-  async list(): Promise<SparkDatabase[]> {
-    return (await this.databases()).list();
+  async list(options?: { sizes?: boolean }): Promise<SparkDatabase[]> {
+    return (await this.databases()).list(options);
   }
 
   async get(name: string): Promise<SparkDatabase | undefined> {
