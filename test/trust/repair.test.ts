@@ -61,7 +61,7 @@ test('doctor reports each spark whose DATABASE_URL no longer logs in; admin repa
 
   const refused = await runSpark(['admin', 'repair'], { env: fromSecret });
   assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /--yes/);
+  assert.match(refused.stderr, /--yes/, refused.stderr);
   assert.equal(await logsIn(await databaseUrlOf(cluster, a)), false, 'nothing changed without consent');
 
   const repaired = await runSpark(['admin', 'repair', '--yes', '--json'], { env: fromSecret });
