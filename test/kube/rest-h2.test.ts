@@ -28,7 +28,7 @@ interface Recorded {
 }
 
 /** Answers `/n/<k>` with {n: k}, `/big` gzipped when asked, `/missing` 404, `/goaway` then closes the connection. */
-function handler(server: { closeAfter?: boolean }) {
+function handler() {
   return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
     const path = req.url ?? '/';
     res.setHeader('content-type', 'application/json');
@@ -70,8 +70,8 @@ let h1: Awaited<ReturnType<typeof listen>>;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'spark-rest-h2-'));
-  h2 = await listen(() => createSecureServer({ ...tls, allowHTTP1: true }, handler({})));
-  h1 = await listen(() => createServer(tls, handler({})));
+  h2 = await listen(() => createSecureServer({ ...tls, allowHTTP1: true }, handler()));
+  h1 = await listen(() => createServer(tls, handler()));
 });
 
 after(() => {
