@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -42,12 +43,12 @@ function handler() {
       return void res.end(body);
     }
     if (path === '/goaway') {
-      res.end(JSON.stringify({ n: 0 }));
-      // The server closes this connection once the answer is out (an idle timeout, a restart).
+      // The server closes this connection once the answer is out (an idle timeout, a restart):
+      // HTTP/2 by GOAWAY, HTTP/1.1 by saying so in the answer.
       const h2 = (req as Http2ServerRequest).stream?.session;
       if (h2) setImmediate(() => h2.close());
-      else res.once('finish', () => req.socket.destroy());
-      return;
+      else res.setHeader('connection', 'close');
+      return void res.end(JSON.stringify({ n: 0 }));
     }
     res.statusCode = 404;
     res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' }));
@@ -57,12 +58,22 @@ function handler() {
 async function listen(make: (record: Recorded) => Http2SecureServer | Server): Promise<Recorded & { close(): void }> {
   const record: Recorded = { connections: 0, versions: [], url: '' };
   const server = make(record);
-  server.on('secureConnection', () => record.connections++);
+  const sockets = new Set<Socket>();
+  server.on('secureConnection', (socket: Socket) => {
+    record.connections++;
+    sockets.add(socket);
+  });
   server.on('request', (req: IncomingMessage) => record.versions.push(req.httpVersion));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   record.url = `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  return Object.assign(record, { close: () => server.close() });
+  // The client's idle connections stay open (unreferenced, as in a command): closed here with the server.
+  return Object.assign(record, {
+    close: () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  });
 }
 
 let h2: Awaited<ReturnType<typeof listen>>;
