@@ -61,8 +61,16 @@ export async function listSparks(backends: Backend[], options: { sizes?: boolean
       listing.sparks.push(...rows);
     }),
   );
-  listing.sparks.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.name.localeCompare(b.name));
+  listing.sparks.sort((a, b) => ordinal(b.createdAt ?? '', a.createdAt ?? '') || ordinal(a.name, b.name));
   return listing;
+}
+
+/**
+ * Code-unit order: for spark names ([a-z0-9-]) and ISO times the same order as localeCompare, without
+ * the ~6 ms its first call spends building ICU's collator.
+ */
+export function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

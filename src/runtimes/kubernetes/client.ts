@@ -6,6 +6,7 @@
  * Its types are still the shapes of the objects.
  */
 export type * as k8s from '@kubernetes/client-node';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { SparkError } from '../../errors.js';
 import { hasClusterConfig, kubeconfigPaths, type ClusterSettings } from './cluster-config.js';
 import { mapKubeError, type KubeOperation, type KubeTarget } from './errors.js';
@@ -47,6 +48,41 @@ export interface RequestOptions {
  * servers that cannot: a list of ConfigMaps then carries no init scripts.
  */
 export const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
+/**
+ * Ask for the server-side Table kubectl prints (with each row's metadata when the query has
+ * `includeObject=Metadata`), falling back to whole objects on servers that cannot: a Deployment's
+ * READY cell says ready/desired, so the list needs neither its pod template nor its status.
+ */
+export const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+
+/** A `meta.k8s.io/v1` Table as the API server sends it. */
+interface Table {
+  kind: 'Table';
+  columnDefinitions?: Array<{ name?: string }>;
+  rows?: Array<{ cells?: unknown[]; object?: { metadata?: V1ObjectMeta } }>;
+  metadata?: ListOf<never>['metadata'];
+}
+
+/** One row of a Table as a list item: the object's metadata (when the server sent it) and the cells by column name. */
+export interface TableItem {
+  kind: 'TableRow';
+  metadata?: V1ObjectMeta;
+  cells: Record<string, unknown>;
+}
+
+export function isTableItem(item: unknown): item is TableItem {
+  return (item as TableItem | undefined)?.kind === 'TableRow';
+}
+
+function tableItems(table: Table): TableItem[] {
+  const columns = (table.columnDefinitions ?? []).map((c) => c.name ?? '');
+  return (table.rows ?? []).map((row) => ({
+    kind: 'TableRow',
+    metadata: row.object?.metadata,
+    cells: Object.fromEntries(columns.map((name, i) => [name, row.cells?.[i]])),
+  }));
+}
 
 /** The collection of a resource, e.g. /apis/apps/v1/namespaces/spark/deployments (group '' is the core API). */
 export function resourcePath(group: string | undefined, resource: string, namespace?: string, name?: string, subresource?: string): string {
@@ -146,17 +182,19 @@ export class KubeClient {
 
   /**
    * LIST as plain JSON in pages of LIST_PAGE items (limit/continue, as kubectl pages), each item
-   * reduced by `keep` before the next page is asked for: memory follows the page, not the namespace.
+   * (a TableItem per row when the answer is a Table) reduced by `keep` before the next page is asked for: memory follows the page, not the namespace.
    * Asks for gzip as kubectl does. Lists made at once share the work so: their first pages at once
    * (a namespace that fits one page each costs one round trip), then at most LIST_CONTINUING lists
    * page on at a time, each to its end: the pages of four lists in flight at once left far more
    * garbage than two, and two were as fast as four.
    */
-  async list<T>(operation: KubeOperation, path: string, query: Record<string, string>, keep: (item: never) => T, request: RequestOptions = {}): Promise<T[]> {
+  async list<T>(operation: KubeOperation, path: string, query: Record<string, string | undefined>, keep: (item: never) => T, request: RequestOptions = {}): Promise<T[]> {
     const kept: T[] = [];
     const page = async (next: string | undefined): Promise<string | undefined> => {
-      const answer = await this.get<ListOf<never>>(operation, path, { ...query, limit: LIST_PAGE, continue: next }, request);
-      for (const item of answer.items ?? []) kept.push(keep(item));
+      const answer = await this.get<ListOf<never> | Table>(operation, path, { ...query, limit: LIST_PAGE, continue: next }, request);
+      // A Table when asked for one (TABLE) and the server speaks it; otherwise the plain list.
+      const items = 'kind' in answer && answer.kind === 'Table' ? (tableItems(answer) as never[]) : ((answer as ListOf<never>).items ?? []);
+      for (const item of items) kept.push(keep(item));
       return answer.metadata?.continue || undefined;
     };
     const next = await page(undefined);

@@ -2,9 +2,10 @@
  * Reading sparks back from the cluster: one LIST per kind for `spark list`, GETs by name for one
  * spark, and the join of those objects into what list and status show (summarize, pure).
  */
+import { ordinal } from '../../core/list.js';
 import type { ObjectPresence, RuntimeSpark, RuntimeStatus } from '../../core/ports.js';
 import { SparkError } from '../../errors.js';
-import { METADATA_ONLY, type k8s, type KubeClient, type ListOf, type RequestOptions } from './client.js';
+import { isTableItem, METADATA_ONLY, TABLE, type k8s, type KubeClient, type ListOf, type RequestOptions, type TableItem } from './client.js';
 import {
   ALL_SPARKS_SELECTOR,
   ANNOTATION_CREATED_AT,
@@ -52,12 +53,25 @@ const brief = ({ metadata: m }: Meta): Brief => ({
   metadata: { name: m?.name, labels: m?.labels, annotations: m?.annotations, creationTimestamp: m?.creationTimestamp, deletionTimestamp: m?.deletionTimestamp },
 });
 const KEEP = {
-  deployment: (d: k8s.V1Deployment): NonNullable<SparkObjects['deployment']> => ({ ...brief(d), spec: { replicas: d.spec?.replicas }, status: { readyReplicas: d.status?.readyReplicas } }),
+  deployment: (d: k8s.V1Deployment | TableItem): NonNullable<SparkObjects['deployment']> => (isTableItem(d) ? deploymentRow(d) : { ...brief(d), spec: { replicas: d.spec?.replicas }, status: { readyReplicas: d.status?.readyReplicas } }),
   service: (s: k8s.V1Service): NonNullable<SparkObjects['service']> => ({ ...brief(s), status: s.status }),
   pvc: (p: k8s.V1PersistentVolumeClaim): NonNullable<SparkObjects['pvc']> => ({ ...brief(p), status: { phase: p.status?.phase } }),
   configMap: (cm: k8s.V1ConfigMap): NonNullable<SparkObjects['configMap']> => brief(cm),
   pod: (p: k8s.V1Pod): k8s.V1Pod => ({ ...brief(p), spec: { containers: (p.spec?.containers ?? []).map(({ name, image }) => ({ name, image })) }, status: p.status }),
 };
+
+/** A Table the list cannot read (no READY column as the API server prints it, or rows without metadata). */
+class UnreadableTable extends Error {}
+
+/**
+ * A Deployment from its row of the server's Table: READY is "ready/desired" (the API server prints
+ * status.readyReplicas and spec.replicas so), and the row carries the metadata.
+ */
+function deploymentRow(row: TableItem): NonNullable<SparkObjects['deployment']> {
+  const ready = /^(\d+)\/(\d+)$/.exec(String(row.cells.Ready ?? ''));
+  if (!ready || !row.metadata) throw new UnreadableTable('the Deployment table has no READY column or no metadata');
+  return { ...brief(row), spec: { replicas: Number(ready[2]) }, status: { readyReplicas: Number(ready[1]) } };
+}
 
 /** Join the objects of one spark into what `spark list` shows. */
 export function summarize(objects: SparkObjects, namespace: string): RuntimeSpark {
@@ -126,14 +140,19 @@ export function summarize(objects: SparkObjects, namespace: string): RuntimeSpar
 /** One LIST per kind for every spark, whatever their number. */
 export async function listSparks(c: KubeClient): Promise<RuntimeSpark[]> {
   const groups = await gather(c);
-  return [...groups.values()].map((g) => summarize(g, c.namespace)).sort((a, b) => a.name.localeCompare(b.name));
+  return [...groups.values()].map((g) => summarize(g, c.namespace)).sort((a, b) => ordinal(a.name, b.name));
 }
 
 async function gather(c: KubeClient): Promise<Map<string, SparkObjects>> {
-  const listOf = <T>(k: { group: string; resource: string }, keep: (item: never) => T, labelSelector = ALL_SPARKS_SELECTOR, accept?: string) =>
-    c.list({ verb: 'list', resource: k.resource, group: k.group || undefined }, collectionPath(k, c.namespace), { labelSelector }, keep, { accept });
+  const listOf = <T>(k: { group: string; resource: string }, keep: (item: never) => T, labelSelector = ALL_SPARKS_SELECTOR, accept?: string, includeObject?: string) =>
+    c.list({ verb: 'list', resource: k.resource, group: k.group || undefined }, collectionPath(k, c.namespace), { labelSelector, includeObject }, keep, { accept });
   const [deployments, services, pvcs, configMaps] = await Promise.all([
-    listOf(KINDS.Deployment, KEEP.deployment),
+    // The largest list: as a Table its rows carry metadata and READY, not pod templates and status.
+    // A server that answers a plain list is read as one; a table this cannot read, asked again plain.
+    listOf(KINDS.Deployment, KEEP.deployment, ALL_SPARKS_SELECTOR, TABLE, 'Metadata').catch((error: unknown) => {
+      if (error instanceof UnreadableTable) return listOf(KINDS.Deployment, KEEP.deployment);
+      throw error;
+    }),
     listOf(KINDS.Service, KEEP.service),
     listOf(KINDS.PersistentVolumeClaim, KEEP.pvc),
     // Only their presence and annotations matter here, not the init script each one carries.

@@ -8,8 +8,11 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { ClientHttp2Session } from 'node:http2';
+import type https from 'node:https';
+import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createGunzip } from 'node:zlib';
 import { registerSecret } from '../../redact.js';
 import { viaTypedClient, type ExecConfig, type ResolvedKubeconfig } from './kubeconfig.js';
@@ -46,12 +49,35 @@ interface ExecCredential {
   expirationTimestamp?: string;
 }
 
+/** The TLS settings of one identity: a connection (HTTP/2 session or keep-alive agent) per `id`. */
+interface Tls {
+  id: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  servername?: string;
+  rejectUnauthorized?: false;
+}
+
+/** One HTTP/2 connection and the requests using it (it keeps the process alive only while they run). */
+interface H2Connection {
+  /** Set once node:tls has loaded. */
+  socket?: TLSSocket;
+  /** The session; undefined when the server chose HTTP/1.1 (ALPN). */
+  ready: Promise<ClientHttp2Session | undefined>;
+  session?: ClientHttp2Session;
+  users: number;
+}
+
 /** kubectl re-reads a token file at most once a minute (client-go's cachingTokenSource). */
 const TOKEN_FILE_TTL_MS = 60_000;
 
 export class KubeRest {
   readonly server: string;
   private readonly agents = new Map<string, http.Agent>();
+  private readonly h2 = new Map<string, H2Connection>();
+  /** The server answered ALPN with HTTP/1.1: keep-alive agents from then on. */
+  private noH2 = false;
   private tokenFile?: { token: string; readAt: number };
   private exec?: Promise<ExecCredential>;
   private execExpires = Infinity;
@@ -82,16 +108,32 @@ export class KubeRest {
    */
   async stream(req: HttpRequest, onText: (chunk: string) => void): Promise<void> {
     const url = this.url(req.path, req.query);
-    const headers: Record<string, string> = { Accept: req.accept ?? 'application/json' };
-    if (req.gzip) headers['Accept-Encoding'] = 'gzip';
+    const headers: Record<string, string> = { accept: req.accept ?? 'application/json' };
+    if (req.gzip) headers['accept-encoding'] = 'gzip';
     if (req.body !== undefined) {
-      headers['Content-Type'] = req.contentType ?? 'application/json';
-      headers['Content-Length'] = String(Buffer.byteLength(req.body));
+      headers['content-type'] = req.contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(req.body));
     }
     const options: https.RequestOptions = { method: req.method ?? 'GET', headers, signal: req.signal };
-    await this.authorize(options);
+    const tls = await this.authorize(options);
+    if (tls && !this.noH2) {
+      const connection = this.h2Connection(tls);
+      connection.users++;
+      connection.socket?.ref();
+      try {
+        const session = await untilAborted(connection.ready, req.signal);
+        if (session) return await h2Request(session, url, options, req.body, onText);
+      } finally {
+        if (--connection.users === 0) connection.socket?.unref();
+      }
+    }
+    if (tls) {
+      const { Agent } = await import('node:https');
+      options.agent = this.agent(tls.id, () => new Agent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}) }));
+    }
+    const { request: send } = url.protocol === 'http:' ? await import('node:http') : await import('node:https');
     return new Promise((resolve, reject) => {
-      const request = (url.protocol === 'http:' ? http : https).request(url, options, (response) => {
+      const request = send(url, options, (response) => {
         const ok = (response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300;
         const body = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
         body.setEncoding('utf8');
@@ -112,10 +154,16 @@ export class KubeRest {
     });
   }
 
-  /** Credentials and TLS settings onto one request's options. */
-  private async authorize(options: https.RequestOptions): Promise<void> {
+  /**
+   * Credentials onto one request's options, and the TLS settings to connect with (none for http:
+   * servers and for the typed client's forms, which set their own agent).
+   */
+  private async authorize(options: https.RequestOptions): Promise<Tls | undefined> {
     const { cluster, user } = this.config;
-    if (viaTypedClient(this.config)) return this.authorizeWithTypedClient(options);
+    if (viaTypedClient(this.config)) {
+      await this.authorizeWithTypedClient(options);
+      return undefined;
+    }
     const headers = options.headers as Record<string, string>;
     let cert = user.certData ? Buffer.from(user.certData, 'base64') : user.certFile ? readFileSync(user.certFile) : undefined;
     let key = user.keyData ? Buffer.from(user.keyData, 'base64') : user.keyFile ? readFileSync(user.keyFile) : undefined;
@@ -136,22 +184,82 @@ export class KubeRest {
       headers.Authorization = `Basic ${basic}`;
     }
     if (this.server.startsWith('http:')) {
-      options.agent = this.agent('http', () => new http.Agent({ keepAlive: true }));
-      return;
+      const { Agent } = await import('node:http');
+      options.agent = this.agent('http', () => new Agent({ keepAlive: true }));
+      return undefined;
     }
     const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64') : cluster.caFile ? readFileSync(cluster.caFile) : undefined;
-    // One agent per identity: an exec plugin may hand out a new certificate when the old one expires.
-    options.agent = this.agent(`https ${cert?.toString('base64') ?? ''}`, () =>
-      new https.Agent({
-        keepAlive: true,
-        ca,
-        cert,
-        key,
-        servername: cluster.tlsServerName,
-        // Unset unless the kubeconfig says so: NODE_TLS_REJECT_UNAUTHORIZED still applies, as for kubectl's Go TLS.
-        ...(cluster.skipTLSVerify ? { rejectUnauthorized: false } : {}),
-      }),
-    );
+    return {
+      // One connection per identity: an exec plugin may hand out a new certificate when the old one expires.
+      id: `https ${cert?.toString('base64') ?? ''}`,
+      ca,
+      cert,
+      key,
+      servername: cluster.tlsServerName,
+      // Unset unless the kubeconfig says so: NODE_TLS_REJECT_UNAUTHORIZED still applies, as for kubectl's Go TLS.
+      ...(cluster.skipTLSVerify ? { rejectUnauthorized: false as const } : {}),
+    };
+  }
+
+  /**
+   * The HTTP/2 connection of this identity, opened on first use: one TLS handshake for all of a
+   * command's requests, which run at once over it (as kubectl's do), where a keep-alive agent opens
+   * one connection per concurrent request. ALPN offers h2 and http/1.1; a server that picks
+   * HTTP/1.1 gets keep-alive agents from then on. A connection the server closed (GOAWAY, idle) is
+   * replaced on the next request.
+   */
+  private h2Connection(tls: Tls): H2Connection {
+    const existing = this.h2.get(tls.id);
+    if (existing && !existing.socket?.destroyed && !existing.session?.closed && !existing.session?.destroyed) return existing;
+    const connection: H2Connection = { users: 0, ready: undefined as never };
+    const forget = (): void => {
+      if (this.h2.get(tls.id) === connection) this.h2.delete(tls.id);
+    };
+    connection.ready = this.openH2(tls, connection, forget);
+    // Requests that gave up waiting (their deadline) leave no unhandled rejection behind.
+    connection.ready.catch(() => {});
+    this.h2.set(tls.id, connection);
+    return connection;
+  }
+
+  private async openH2(tls: Tls, connection: H2Connection, forget: () => void): Promise<ClientHttp2Session | undefined> {
+    // Loaded here, not at the top: node:tls and node:http2 load only when a command talks to a cluster.
+    const [{ connect }, { connect: connectH2 }] = await Promise.all([import('node:tls'), import('node:http2')]);
+    const url = new URL(this.server);
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const socket = connect({
+      host,
+      port: Number(url.port || 443),
+      servername: tls.servername ?? (isIP(host) ? undefined : host),
+      ALPNProtocols: ['h2', 'http/1.1'],
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+    });
+    connection.socket = socket;
+    if (connection.users === 0) socket.unref();
+    return new Promise<ClientHttp2Session | undefined>((resolve, reject) => {
+      socket.once('error', (error) => {
+        forget();
+        reject(error);
+      });
+      socket.once('secureConnect', () => {
+        if (socket.alpnProtocol !== 'h2') {
+          this.noH2 = true;
+          forget();
+          socket.destroy();
+          return resolve(undefined);
+        }
+        const session = connectH2(this.server, { createConnection: () => socket });
+        connection.session = session;
+        // Errors reach the streams; the session's own must not go unheard (node would throw them).
+        session.on('error', forget);
+        session.on('goaway', forget);
+        session.on('close', forget);
+        resolve(session);
+      });
+    });
   }
 
   private agent(key: string, make: () => http.Agent): http.Agent {
@@ -209,6 +317,50 @@ export class KubeRest {
     const header = (options.headers as Record<string, string | undefined>).Authorization;
     if (header) registerSecret(header.replace(/^(Bearer|Basic)\s+/i, ''));
   }
+}
+
+/** `promise`, or the abort of `signal` if it comes first (the shared connection goes on for the others). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** HTTP/2's own failures (a reset stream, a session gone) as the connection resets errors.ts knows. */
+function h2Failure(error: Error & { code?: string }): Error {
+  if (!error.code?.startsWith('ERR_HTTP2_')) return error;
+  return Object.assign(new Error(`the connection to the API server failed (${error.code})`, { cause: error }), { code: 'ECONNRESET' });
+}
+
+/** One request as a stream of an HTTP/2 session, with the same contract as the HTTP/1.1 path of KubeRest.stream. */
+function h2Request(session: ClientHttp2Session, url: URL, options: https.RequestOptions, body: string | undefined, onText: (chunk: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error): void => reject(h2Failure(error));
+    const headers = { ':method': options.method ?? 'GET', ':path': url.pathname + url.search, ...(options.headers as Record<string, string>) };
+    const stream = session.request(headers, { signal: options.signal ?? undefined, endStream: body === undefined });
+    let complete = false;
+    stream.on('error', fail);
+    stream.on('end', () => (complete = true));
+    stream.on('response', (answer) => {
+      const status = Number(answer[':status'] ?? 0);
+      const ok = status >= 200 && status < 300;
+      const text = answer['content-encoding'] === 'gzip' ? stream.pipe(createGunzip()) : stream;
+      text.setEncoding('utf8');
+      let failure = '';
+      text.on('data', (chunk: string) => (ok ? onText(chunk) : (failure += chunk)));
+      if (text !== stream) text.on('error', fail);
+      text.on('end', () => (ok ? resolve() : reject(new KubeHttpError(status, failure))));
+    });
+    // Cut off (reset, session gone): settle, or a watch would wait forever.
+    stream.on('close', () => {
+      if (!complete) reject(Object.assign(new Error('the connection closed before the end of the answer'), { code: 'ECONNRESET' }));
+    });
+    if (body !== undefined) stream.end(body);
+  });
 }
 
 /**
