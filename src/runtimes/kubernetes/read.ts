@@ -169,22 +169,17 @@ async function gather(c: KubeClient): Promise<Map<string, SparkObjects>> {
     if (!g) groups.set(name, (g = { name, pods: [] }));
     return g;
   };
-  for (const d of deployments) {
-    const g = group(d);
-    if (g && d.metadata?.name === deploymentName(g.name)) g.deployment = d;
-  }
-  for (const s of services) {
-    const g = group(s);
-    if (g && s.metadata?.name === serviceName(g.name)) g.service = s;
-  }
-  for (const p of pvcs) {
-    const g = group(p);
-    if (g && p.metadata?.name === pvcName(g.name)) g.pvc = p;
-  }
-  for (const cm of configMaps) {
-    const g = group(cm);
-    if (g && cm.metadata?.name === configMapName(g.name)) g.configMap = cm;
-  }
+  // Each object joins its spark's group only under the name spark gives that kind.
+  const join = <K extends 'deployment' | 'service' | 'pvc' | 'configMap'>(items: Array<NonNullable<SparkObjects[K]>>, key: K, nameFor: (spark: string) => string): void => {
+    for (const o of items) {
+      const g = group(o);
+      if (g && o.metadata?.name === nameFor(g.name)) g[key] = o as SparkObjects[K];
+    }
+  };
+  join(deployments, 'deployment', deploymentName);
+  join(services, 'service', serviceName);
+  join(pvcs, 'pvc', pvcName);
+  join(configMaps, 'configMap', configMapName);
   // Pods alone do not make a spark (a deleted spark's pod may still be terminating).
   for (const pod of pods) groups.get(sparkNameOf(pod.metadata?.labels) ?? '')?.pods.push(pod);
   return groups;
